@@ -1,0 +1,39 @@
+# Two commands do everything, on a fresh machine with python3 (and its venv module) and make:
+#   make book   build the web book (executing every notebook) into _build/html/
+#   make test   unit tests, strict nbval over chapters/, and a -W build of the book
+# Both create .venv if it is missing and install requirements.txt and k8slite (editable).
+# The install is skipped while requirements.txt and pyproject.toml are unchanged (stamp file).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements.stamp
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check --no-input
+
+# Jupyter's standard platform paths (and no deprecation warning about them).
+export JUPYTER_PLATFORM_DIRS := 1
+
+CHAPTERS := $(wildcard chapters)
+
+.PHONY: book test clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements.txt and k8slite into $(VENV) ..."
+	$(PIP) install -r requirements.txt
+	$(PIP) install -e .
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+	@echo
+	@echo "The book is at _build/html/index.html"
+
+# One pytest run: tests/ (unit tests and tests/test_book.py, which builds the book
+# with -W), then every chapter under strict nbval in this same environment.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests $(CHAPTERS) --nbval --nbval-current-env \
+		--nbval-cell-timeout=300 --durations=15 -q
+
+clean:
+	rm -rf _build

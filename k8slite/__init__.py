@@ -1,0 +1,1 @@
+"""k8slite: every Kubernetes component, small enough to read."""

@@ -1,0 +1,1 @@
+"""kube-apiserver: REST over etcd, with a watch cache and admission."""

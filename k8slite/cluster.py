@@ -1,0 +1,179 @@
+"""A whole cluster in one process: build it piece by piece, or all at once, and break it.
+
+Mirrors what kubeadm sets up (``kubeadm init`` on a control-plane host: etcd, the API
+server, the controller manager and the scheduler, and a kubelet whose Node carries
+the ``node-role.kubernetes.io/control-plane:NoSchedule`` taint; ``kubeadm join`` on each
+worker: a kubelet and its container runtime). Every component is a separate endpoint
+on the simulated network; they share nothing but the API server (and the API server
+nothing but etcd).
+
+Simplified: the control-plane components run as processes of the simulation, not as
+static pods; there is one of each (high availability comes later).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from .api.scheme import SCHEME
+from .apiserver.server import APIServer
+from .client.rest import Client
+from .controllers.manager import ControllerManager
+from .cri.runtime import ContainerRuntime
+from .etcd.server import EtcdServer
+from .kubectl import Kubectl
+from .kubelet.kubelet import Kubelet
+from .scheduler.scheduler import Scheduler
+from .sim import Kernel, Network, Trace
+
+CONTROL_PLANE = "control-plane"
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def node_ip(index: int) -> str:
+    """Host addresses on the machines' network, as kind gives them (172.18.0.2, …)."""
+    return f"172.18.{(index + 2) // 256}.{(index + 2) % 256}"
+
+
+class Cluster:
+    def __init__(self, seed: int = 0, trace: bool = True, cluster_cidr: Optional[str] = None):
+        self.seed = seed
+        self.kernel = Kernel(seed)
+        self.trace = Trace(enabled=trace)
+        self.network = Network(self.kernel, self.trace)
+        self.cluster_cidr = cluster_cidr
+        self.components: dict[str, object] = {}     # name -> component (crash/restart)
+        self.hosts: dict[str, list[str]] = {}       # host -> component names on it
+        self.etcd: Optional[EtcdServer] = None
+        self.apiserver: Optional[APIServer] = None
+        self.scheduler: Optional[Scheduler] = None
+        self.controller_manager: Optional[ControllerManager] = None
+        self.kubelets: dict[str, Kubelet] = {}
+        self.runtimes: dict[str, ContainerRuntime] = {}
+        self.trace.revision = lambda: self.etcd.store.revision if self.etcd is not None else 0
+        self.admin = Client(self.kernel, self.network, "kubectl", "kubernetes-admin", ("system:masters",))
+        self.network.listen("kubectl", "admin", self.admin.on_message)
+        self.kubectl = Kubectl(self.kernel, self.admin)
+
+    # -- building ------------------------------------------------------------------
+    def _register(self, name: str, host: str, component: object) -> None:
+        self.components[name] = component
+        self.hosts.setdefault(host, []).append(name)
+
+    def add_etcd(self) -> EtcdServer:
+        self.etcd = EtcdServer(self.kernel, self.network, "etcd", CONTROL_PLANE)
+        self._register("etcd", CONTROL_PLANE, self.etcd)
+        return self.etcd
+
+    def add_apiserver(self) -> APIServer:
+        self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE)
+        self.apiserver.start()
+        self._register("kube-apiserver", CONTROL_PLANE, self.apiserver)
+        return self.apiserver
+
+    def add_controller_manager(self) -> ControllerManager:
+        cidr = self.cluster_cidr or "10.244.0.0/16"
+        self.controller_manager = ControllerManager(self.kernel, self.network, "kube-controller-manager",
+                                                    CONTROL_PLANE, cidr)
+        self.controller_manager.start()
+        self._register("kube-controller-manager", CONTROL_PLANE, self.controller_manager)
+        return self.controller_manager
+
+    def add_scheduler(self) -> Scheduler:
+        self.scheduler = Scheduler(self.kernel, self.network, "kube-scheduler", CONTROL_PLANE)
+        self.scheduler.start()
+        self._register("kube-scheduler", CONTROL_PLANE, self.scheduler)
+        return self.scheduler
+
+    def add_node(self, name: Optional[str] = None, cpu: str = "4", memory: str = "16Gi", max_pods: int = 110,
+                 control_plane: bool = False) -> Kubelet:
+        """Join a machine: its container runtime and its kubelet (``kubeadm join``)."""
+        if name is None:
+            name = f"node-{sum(1 for n in self.kubelets if n != CONTROL_PLANE) + 1}"
+        labels, taints = {}, []
+        if control_plane:
+            labels = {"node-role.kubernetes.io/control-plane": "",
+                      "node.kubernetes.io/exclude-from-external-load-balancers": ""}
+            taints = [dict(CONTROL_PLANE_TAINT)]
+        runtime = ContainerRuntime(self.kernel, self.network, name)
+        runtime.start()
+        kubelet = Kubelet(self.kernel, self.network, name, node_ip(len(self.kubelets)), cpu, memory, max_pods,
+                          labels, taints)
+        kubelet.start()
+        self.runtimes[name], self.kubelets[name] = runtime, kubelet
+        self._register(runtime.name, name, runtime)
+        self._register(kubelet.name, name, kubelet)
+        return kubelet
+
+    @classmethod
+    def up(cls, nodes: int = 3, seed: int = 0, trace: bool = True, cpu: str = "4", memory: str = "16Gi",
+           max_pods: int = 110) -> "Cluster":
+        """``kubeadm init`` plus ``kubeadm join`` on ``nodes`` workers, run until every node is Ready."""
+        cidr = "10.244.0.0/16" if nodes < 255 else "10.128.0.0/9"
+        cluster = cls(seed=seed, trace=trace, cluster_cidr=cidr)
+        cluster.add_etcd()
+        cluster.add_apiserver()
+        cluster.run(seconds=1)
+        cluster.add_controller_manager()
+        cluster.add_scheduler()
+        cluster.add_node(CONTROL_PLANE, control_plane=True)
+        for _ in range(nodes):
+            cluster.add_node(cpu=cpu, memory=memory, max_pods=max_pods)
+        cluster.run_until(cluster.nodes_ready, limit=120, step=1.0)
+        return cluster
+
+    # -- running -------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.kernel.now
+
+    def run(self, seconds: float) -> None:
+        """Advance virtual time by ``seconds``."""
+        self.kernel.run(seconds=seconds)
+
+    def run_until(self, predicate, limit: float = 300.0, step: float = 1.0) -> float:
+        """Run in steps until ``predicate()`` is true; returns the virtual time it took."""
+        start = self.kernel.now
+        while not predicate():
+            if self.kernel.now - start >= limit:
+                raise TimeoutError(f"condition not met within {limit:g} virtual seconds")
+            self.run(step)
+        return self.kernel.now - start
+
+    def nodes_ready(self) -> bool:
+        if self.apiserver is None or not self.apiserver.ready:
+            return False
+        return all(k.registered and k.pod_cidr is not None and k.last_status is not None
+                   and any(c["type"] == "Ready" and c["status"] == "True" for c in k.last_status["conditions"])
+                   for k in self.kubelets.values())
+
+    def objects(self, resource: str, namespace: Optional[str] = None) -> list[dict]:
+        """What etcd holds now for a resource (read through the API server's cache): for the book's
+        pictures and for tests, not for components."""
+        info = SCHEME.lookup(resource)
+        registry = self.apiserver.registries[(info.group, info.resource)]
+        items = [o for _, o in sorted(registry.cacher._objects.items())]
+        return [o for o in items if namespace is None or o["metadata"].get("namespace") == namespace]
+
+    # -- faults --------------------------------------------------------------------
+    def _names(self, target: str) -> list[str]:
+        if target in self.components:
+            return [target]
+        if target in self.hosts:
+            return list(self.hosts[target])
+        raise KeyError(f"no component or node named {target!r}; known: {', '.join(self.components)}")
+
+    def crash(self, target: str) -> None:
+        """Crash a component (``kube-scheduler``) or every component on a node (``node-2``)."""
+        for name in self._names(target):
+            self.components[name].crash()
+
+    def restart(self, target: str) -> None:
+        for name in self._names(target):
+            self.components[name].restart()
+
+    def partition(self, side_a: Iterable[str], side_b: Iterable[str]) -> None:
+        """Cut the network between two groups of hosts or components."""
+        self.network.partition(side_a, side_b)
+
+    def heal(self) -> None:
+        self.network.heal()

@@ -1,0 +1,1 @@
+"""CNI: pod networking on each node."""

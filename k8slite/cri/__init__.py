@@ -1,0 +1,1 @@
+"""CRI: the container runtime behind the kubelet."""

@@ -1,0 +1,1 @@
+"""etcd: the cluster's memory (MVCC store, member server, client)."""

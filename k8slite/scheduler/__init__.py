@@ -1,0 +1,1 @@
+"""kube-scheduler: queue, filter, score, bind."""
