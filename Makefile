@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.requirements.stamp
-PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check --no-input
+PIP    := $(BIN)/python -m pip -qq --disable-pip-version-check --no-input
 
 # Jupyter's standard platform paths (and no deprecation warning about them).
 export JUPYTER_PLATFORM_DIRS := 1
@@ -18,7 +18,8 @@ CHAPTERS := $(wildcard chapters)
 .PHONY: book test clean
 
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV) \
+		|| { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
 	@echo "installing requirements.txt and k8slite into $(VENV) ..."
 	$(PIP) install -r requirements.txt
 	$(PIP) install -e .

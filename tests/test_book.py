@@ -64,7 +64,7 @@ def test_every_chapter_and_front_matter_page_is_in_the_toc():
         for p in ROOT.glob(pattern)
     )
     unlisted = [name for name in on_disk if name not in listed]
-    assert not unlisted, f"add these to _toc.yml (or exclude them in _config.yml): {unlisted}"
+    assert not unlisted, f"pages on disk that _toc.yml does not list (add them): {unlisted}"
 
 
 def test_config_executes_notebooks_and_excludes_what_is_not_the_book():

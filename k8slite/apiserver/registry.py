@@ -85,7 +85,10 @@ class Registry:
     def _check_body(self, obj: Any, namespace: str) -> dict:
         if not isinstance(obj, dict):
             raise errors.bad_request("the body of the request was in an unknown format")
-        obj = copy.deepcopy(obj)
+        # Copy only what this changes (top level and metadata); defaulting deep-copies later.
+        obj = dict(obj)
+        if isinstance(obj.get("metadata"), dict):
+            obj["metadata"] = dict(obj["metadata"])
         api_version = obj.setdefault("apiVersion", self.info.api_version)
         kind = obj.setdefault("kind", self.info.kind)
         if kind != self.info.kind or api_version != self.info.api_version:
@@ -166,13 +169,12 @@ class Registry:
 
     async def _before_update(self, ctx: Context, new: dict, old: dict, subresource: str) -> dict:
         """rest.BeforeUpdate: keep what a client may not change, then validate."""
-        new = copy.deepcopy(new)
         old_meta = old["metadata"]
         if subresource == "status":
             status = new.get("status")
-            new = copy.deepcopy(old)
+            new = dict(old, metadata=dict(old_meta))
             if status is not None:
-                new["status"] = status
+                new["status"] = copy.deepcopy(status)
             else:
                 new.pop("status", None)
         else:

@@ -36,6 +36,7 @@ class EtcdServer:
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
         self.store = MVCCStore()           # survives a crash: it stands for the data on disk
         self._streams: dict[int, str] = {}  # watch id -> client endpoint
+        self._cause: Optional[int] = None
         network.listen(name, host, self._handle)
 
     def crash(self) -> None:
@@ -49,6 +50,7 @@ class EtcdServer:
 
     def _handle(self, msg: Message) -> None:
         kind, body = msg.kind, msg.body
+        self._cause = msg.hop            # watch events pushed while applying this request are caused by it
         try:
             if kind == "Range":
                 result: Any = self.store.range(**body)
@@ -97,7 +99,7 @@ class EtcdServer:
         more = f" (+{len(events) - 1})" if len(events) > 1 else ""
         self.network.send(self.name, client, "WatchResponse",
                           f"watch {events[0].type} {first}{more} rev={events[0].kv.mod_revision}",
-                          WatchResponse(wid, tuple(events)))
+                          WatchResponse(wid, tuple(events)), self._cause)
 
 
 def _summary(kind: str, result: Any) -> str:

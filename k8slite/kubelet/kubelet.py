@@ -59,7 +59,9 @@ class Kubelet:
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
-        self.client = Client(self.kernel, self.network, self.name, f"system:node:{self.node}", ("system:nodes",))
+        # The heartbeat client times out after nodeStatusUpdateFrequency, as the kubelet's does.
+        self.client = Client(self.kernel, self.network, self.name, f"system:node:{self.node}", ("system:nodes",),
+                             timeout=NODE_STATUS_UPDATE_FREQUENCY)
         if self.name in self.network.endpoints:
             self.network.up(self.name, self._handle)
         else:

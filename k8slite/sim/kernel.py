@@ -50,7 +50,9 @@ class Future:
         self.kernel = kernel
         self.state = PENDING
         self._value: Any = None
-        self._callbacks: Optional[list] = None   # None: nobody has asked for the outcome
+        # Done-callbacks: None (nobody has asked for the outcome), one callable (the
+        # common case, a single waiting task), or a list of them in the order added.
+        self._callbacks: Any = None
 
     def done(self) -> bool:
         return self.state != PENDING
@@ -70,8 +72,13 @@ class Future:
     def set_result(self, value: Any = None) -> None:
         if self.state == PENDING:
             self.state, self._value = DONE, value
-            if self._callbacks:
-                self._fire()
+            callbacks = self._callbacks
+            if callbacks is not None:
+                if callbacks.__class__ is list:
+                    self._fire()
+                else:                    # one waiter: the hot way to finish, inlined
+                    self._callbacks = None
+                    self.kernel._ready.append((callbacks, self))
 
     def set_exception(self, exc: BaseException) -> None:
         if self.state == PENDING:
@@ -91,17 +98,22 @@ class Future:
         if self.state != PENDING:
             self.kernel._ready.append((fn, self))
         elif self._callbacks is None:
-            self._callbacks = [fn]
-        else:
+            self._callbacks = fn
+        elif self._callbacks.__class__ is list:
             self._callbacks.append(fn)
+        else:
+            self._callbacks = [self._callbacks, fn]
 
     def _fire(self) -> None:
         callbacks = self._callbacks
-        if callbacks:
+        if callbacks is not None:
             self._callbacks = None
             ready = self.kernel._ready
-            for fn in callbacks:
-                ready.append((fn, self))
+            if callbacks.__class__ is list:
+                for fn in callbacks:
+                    ready.append((fn, self))
+            else:
+                ready.append((callbacks, self))
 
     def __await__(self):
         if self.state == PENDING:
@@ -176,21 +188,20 @@ class Task(Future):
         kernel.current = None
         if self._waiting is not None:    # it cancelled itself: the throw is queued
             return
-        if yielded.__class__ is float:   # kernel.sleep
-            if yielded > 0:
-                kernel._seq = seq = kernel._seq + 1
-                heappush(kernel._heap, (kernel.now + yielded, seq, self._wakeup, seq))
-                self._waiting = seq
-            else:
-                self._waiting = _SOON
-                kernel._ready.append((self._wakeup, _SOON))
-        else:                            # a Future, pending (Future.__await__ only yields then)
+        cls = yielded.__class__
+        if cls is Future or cls is Task:  # pending: Future.__await__ yields only then
             self._waiting = yielded
-            callbacks = yielded._callbacks
-            if callbacks is None:
-                yielded._callbacks = [self._wakeup]
+            if yielded._callbacks is None:
+                yielded._callbacks = self._wakeup
             else:
-                callbacks.append(self._wakeup)
+                yielded.add_done_callback(self._wakeup)
+        elif yielded > 0:                # a number, from kernel.sleep
+            kernel._seq = seq = kernel._seq + 1
+            heappush(kernel._heap, (kernel.now + yielded, seq, self._wakeup, seq))
+            self._waiting = seq
+        else:
+            self._waiting = _SOON
+            kernel._ready.append((self._wakeup, _SOON))
 
     def _finish(self, state: int, value: Any) -> None:
         kernel = self.kernel
@@ -331,7 +342,7 @@ class Kernel:
     @types.coroutine
     def sleep(self, delay: float):
         """``await kernel.sleep(d)``: the task yields the delay, and re-arms itself on the heap."""
-        yield float(delay)
+        yield delay
 
     def future(self) -> Future:
         return Future(self)
