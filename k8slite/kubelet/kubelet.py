@@ -192,13 +192,18 @@ class Kubelet:
         self.last_report = self.kernel.now
 
     async def _lease_loop(self) -> None:
+        """Renew every 10 s; after a failure, retry with back-off from 200 ms to 7 s (backoffEnsureLease)."""
         lease: Optional[dict] = None
+        backoff = 0.2
         while True:
             try:
                 lease = await self._renew(lease)
+                backoff = 0.2
+                await self.kernel.sleep(LEASE_DURATION / 4)
             except (errors.StatusError, Timeout):
                 lease = None
-            await self.kernel.sleep(LEASE_DURATION / 4)
+                await self.kernel.sleep(backoff)
+                backoff = min(backoff * 2, 7.0)
 
     async def _renew(self, lease: Optional[dict]) -> dict:
         now = microtime(self.kernel.now)
