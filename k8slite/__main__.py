@@ -37,7 +37,7 @@ def demo(args) -> int:
     from . import Cluster
     from .viz.sequence import sequence_table
     cluster = Cluster.up(nodes=args.nodes, seed=args.seed)
-    print(f"$ kubectl get nodes\n{cluster.kubectl('get nodes')}\n")
+    print(f"$ kubectl get nodes\n{cluster.kubectl('get nodes')}")
     start = len(cluster.trace)
     print(f"$ kubectl apply -f nginx-deployment.yaml\n{cluster.kubectl.apply(DEMO_DEPLOYMENT)}\n")
     cluster.run(seconds=30)

@@ -154,6 +154,29 @@ class Cluster:
         items = [o for _, o in sorted(registry.cacher._objects.items())]
         return [o for o in items if namespace is None or o["metadata"].get("namespace") == namespace]
 
+    def state_at(self, revision: int, resources: tuple = ("deployments", "replicasets", "pods")) -> dict[str, list[str]]:
+        """One line per object as etcd held it at ``revision`` (MVCC keeps every version until
+        compaction): what the book's step-through player shows beside each hop."""
+        import json
+
+        from .apiserver.storage import registry_prefix
+        from .etcd.mvcc import prefix_end
+        out = {}
+        for resource in resources:
+            prefix = registry_prefix(SCHEME.lookup(resource))
+            rev = min(max(revision, 1), self.etcd.store.revision)
+            rows = []
+            for kv in self.etcd.store.range(prefix, prefix_end(prefix), revision=rev).kvs:
+                obj = json.loads(kv.value)
+                spec, status = obj.get("spec", {}), obj.get("status", {})
+                if resource == "pods":
+                    detail = f"{status.get('phase', '')} node={spec.get('nodeName') or '-'} ip={status.get('podIP') or '-'}"
+                else:
+                    detail = f"replicas={spec.get('replicas')} ready={status.get('readyReplicas', 0)}"
+                rows.append(f"{obj['metadata']['name']}  {detail}")
+            out[resource] = rows
+        return out
+
     # -- faults --------------------------------------------------------------------
     def _names(self, target: str) -> list[str]:
         if target in self.components:

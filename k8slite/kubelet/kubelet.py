@@ -12,7 +12,8 @@ with grace period 0 once a terminating pod's containers are gone).
 
 Simplified: no PLEG relist (the pod worker reads container status right after
 starting), no probes, restarts or init containers yet; no admission of pods by
-resources on the node.
+resources on the node; pod status goes as a JSON merge patch of the whole status (the
+kubelet computes a two-way strategic patch instead).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from ..api.meta import owner_reference, rfc3339
 from ..api.scheme import SCHEME
 from ..client.events import EventRecorder
 from ..client.informer import SharedInformerFactory, meta_namespace_key
-from ..client.rest import STRATEGIC_PATCH, Client
+from ..client.rest import MERGE_PATCH, STRATEGIC_PATCH, Client
 from ..sim import Kernel, Message, Network, Timeout
 
 NODES = SCHEME.by_resource("", "nodes")
@@ -381,7 +382,7 @@ class Kubelet:
             return
         meta = pod["metadata"]
         await self.client.patch(PODS, meta["namespace"], meta["name"],
-                                {"metadata": {"uid": meta["uid"]}, "status": status}, STRATEGIC_PATCH, "status")
+                                {"metadata": {"uid": meta["uid"]}, "status": status}, MERGE_PATCH, "status")
 
 
 def _container_names(pod: dict) -> list[str]:

@@ -189,19 +189,22 @@ class Task(Future):
         if self._waiting is not None:    # it cancelled itself: the throw is queued
             return
         cls = yielded.__class__
-        if cls is Future or cls is Task:  # pending: Future.__await__ yields only then
+        if cls is float or cls is int:   # kernel.sleep
+            if yielded > 0:
+                kernel._seq = seq = kernel._seq + 1
+                heappush(kernel._heap, (kernel.now + yielded, seq, self._wakeup, seq))
+                self._waiting = seq
+            else:
+                self._waiting = _SOON
+                kernel._ready.append((self._wakeup, _SOON))
+        elif cls is Future or cls is Task:  # pending: Future.__await__ yields only then
             self._waiting = yielded
             if yielded._callbacks is None:
                 yielded._callbacks = self._wakeup
             else:
                 yielded.add_done_callback(self._wakeup)
-        elif yielded > 0:                # a number, from kernel.sleep
-            kernel._seq = seq = kernel._seq + 1
-            heappush(kernel._heap, (kernel.now + yielded, seq, self._wakeup, seq))
-            self._waiting = seq
         else:
-            self._waiting = _SOON
-            kernel._ready.append((self._wakeup, _SOON))
+            raise TypeError(f"task {self.name!r} awaited {yielded!r}, which is not a kernel awaitable")
 
     def _finish(self, state: int, value: Any) -> None:
         kernel = self.kernel
