@@ -30,6 +30,7 @@ from .storage import Storage
 # Groups whose objects carry metadata.generation (their strategies set it).
 GENERATION_GROUPS = {"apps", "batch", "autoscaling", "policy", "networking.k8s.io", "apiextensions.k8s.io",
                      "scheduling.k8s.io"}
+GENERATE_NAME_RETRIES = 7
 # Deletes that answer with the deleted object rather than a Status (ReturnDeletedObject).
 RETURNS_DELETED = {("", "pods"), ("", "services")}
 
@@ -66,7 +67,8 @@ class Registry:
         meta = obj["metadata"]
         if meta.get("resourceVersion"):
             raise errors.bad_request("resourceVersion should not be set on objects to be created")
-        if not meta.get("name") and meta.get("generateName"):
+        generated = not meta.get("name") and bool(meta.get("generateName"))
+        if generated:
             meta["name"] = generate_name(meta["generateName"], ctx.rng)
         obj = apply_defaults(obj)
         meta = obj["metadata"]
@@ -80,7 +82,15 @@ class Registry:
         await self.server.admission.admit(ctx, self.info, "CREATE", obj, None)
         self._validate(obj, None)
         await self.server.admission.validate(ctx, self.info, "CREATE", obj, None)
-        return await self.storage.create(self.storage.key(namespace, meta["name"]), obj)
+        for attempt in range(GENERATE_NAME_RETRIES + 1):
+            try:
+                return await self.storage.create(self.storage.key(namespace, meta["name"]), obj)
+            except errors.StatusError as error:
+                # RetryGenerateName (beta, on by default in v1.31): a generated name that is
+                # taken is drawn again, up to 7 more times, before AlreadyExists reaches the client.
+                if not generated or error.reason != "AlreadyExists" or attempt == GENERATE_NAME_RETRIES:
+                    raise
+                meta["name"] = generate_name(meta["generateName"], ctx.rng)
 
     def _check_body(self, obj: Any, namespace: str) -> dict:
         if not isinstance(obj, dict):

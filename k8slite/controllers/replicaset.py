@@ -198,13 +198,8 @@ class ReplicaSetController(Controller):
         done, batch = 0, SLOW_START_INITIAL_BATCH_SIZE
         while done < count:
             size = min(batch, count - done)
-            results = []
             tasks = [self.kernel.spawn(self._create_pod(rs), "createPod") for _ in range(size)]
-            for task in tasks:
-                try:
-                    results.append(await task)
-                except errors.StatusError as error:
-                    results.append(error)
+            results = [await task for task in tasks]
             failures = [r for r in results if isinstance(r, errors.StatusError)]
             done += size - len(failures)
             if failures:
@@ -213,8 +208,12 @@ class ReplicaSetController(Controller):
             batch *= 2
         return done
 
-    async def _create_pod(self, rs: dict) -> dict:
-        pod = await self.client.create(PODS, rs["metadata"]["namespace"], pod_template_pod(rs))
+    async def _create_pod(self, rs: dict):
+        """Create one pod; returns the pod, or the StatusError that refused it."""
+        try:
+            pod = await self.client.create(PODS, rs["metadata"]["namespace"], pod_template_pod(rs))
+        except errors.StatusError as error:
+            return error
         self.recorder.event(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
         return pod
 
