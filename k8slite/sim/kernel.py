@@ -140,9 +140,9 @@ class Task(Future):
         self.cause = cause
         self.owner = owner
         # The one thing that may resume this task: the future it awaits, the sequence
-        # number (an int) of its sleep's heap entry, _SOON, _CANCEL, or None while it
-        # runs and once it is done. Every wake-up carries the key it was armed with;
-        # one that finds another key here is stale and does nothing.
+        # number (an int) of its sleep's heap entry, _SOON or _CANCEL; None once it is
+        # done. Every wake-up carries the key it was armed with; one that finds
+        # another key here is stale and does nothing. At most one is live.
         self._waiting: Any = _SOON
         self._wakeup = self._resume      # bound once: armed at every suspension
 
@@ -151,6 +151,9 @@ class Task(Future):
         if self.state != PENDING or waiting is _CANCEL:
             return self.state == PENDING
         kernel = self.kernel
+        if kernel.current is self:       # cancelling itself: at its next await, not mid-step
+            kernel._ready.append((_cancel, self))
+            return True
         self._waiting = _CANCEL
         kernel._ready.append((self._wakeup, _CANCEL))
         if waiting.__class__ is int:
@@ -169,8 +172,7 @@ class Task(Future):
                 self.kernel._dead -= 1   # a cancelled sleep's timer, counted by cancel()
             return
         kernel = self.kernel
-        kernel.current = self
-        self._waiting = None
+        kernel.current = self            # _waiting keeps the old key while it runs
         try:
             if key is _CANCEL:
                 yielded = self.coro.throw(Cancelled())
@@ -186,8 +188,6 @@ class Task(Future):
             self._finish(FAILED, error)
             return
         kernel.current = None
-        if self._waiting is not None:    # it cancelled itself: the throw is queued
-            return
         cls = yielded.__class__
         if cls is float or cls is int:   # kernel.sleep
             if yielded > 0:
@@ -209,14 +209,16 @@ class Task(Future):
     def _finish(self, state: int, value: Any) -> None:
         kernel = self.kernel
         kernel.current = None
+        self._waiting = None             # any wake-up still queued, even a cancel, is stale
         self.state, self._value = state, value
-        if state == FAILED and self._callbacks is None:
-            kernel._failures.append((self, value))
+        unobserved = state == FAILED and self._callbacks is None
         self._fire()
         if self.owner is not None:
             owned = kernel._owned.get(self.owner)
             if owned is not None:
                 owned.pop(self, None)
+        if unobserved:                   # out of the callback, out of Kernel.run
+            raise TaskFailed(f"task {self.name!r} died: {type(value).__name__}: {value}") from value
 
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
@@ -264,7 +266,7 @@ class Queue:
         getters = self._getters
         while getters:
             getter = getters.popleft()
-            if getter.state == PENDING:
+            if getter.state == PENDING:  # else abandoned (cancelled): skip it
                 getter.set_result(item)
                 return
         self._items.append(item)
@@ -293,9 +295,11 @@ class Kernel:
         self._heap: list = []                  # (time, seq, fn, arg); seq is unique, so fn is never compared
         self._seq = 0
         self._ready: deque = deque()           # (fn, arg) due now, in schedule order
-        self._dead = 0                         # entries from the heap that will do nothing when run
+        # Heap entries (on the heap, or moved to _ready as part of a block) that will do
+        # nothing when run: cancelled handles and the timers of cancelled sleeps. Time
+        # never moves to one of them: with len(_heap) == _dead nothing live is left.
+        self._dead = 0
         self._owned: dict = {}                 # owner -> {task: None}, insertion-ordered
-        self._failures: list = []
         self._inbox: deque = deque()           # thread-safe hand-over for server mode
         self._lock = threading.Lock()
 
@@ -390,7 +394,7 @@ class Kernel:
 
         The thread-safe inbox is drained whenever nothing is ready.
         """
-        ready, heap, failures, inbox = self._ready, self._heap, self._failures, self._inbox
+        ready, heap, inbox = self._ready, self._heap, self._inbox
         popleft, append, heappop = ready.popleft, ready.append, heapq.heappop
         steps = 0
         try:
@@ -413,9 +417,6 @@ class Kernel:
                         fn, arg = popleft()
                 steps += 1
                 fn(arg)
-                if failures:
-                    task, error = failures.pop(0)
-                    raise TaskFailed(f"task {task.name!r} died: {type(error).__name__}: {error}") from error
         finally:
             self.steps += steps
 
@@ -450,6 +451,10 @@ class Kernel:
 
 
 _NEVER = Future(None)       # the stop future of an open-ended run: never done
+
+
+def _cancel(task: Task) -> None:
+    task.cancel()
 
 
 async def _wrap(awaitable):
