@@ -120,7 +120,7 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
         if value is None:
             result.pop(key, None)
         elif isinstance(value, list) and key in MERGE_KEYS:
-            result[key] = _merge_list(result.get(key) or [], value, MERGE_KEYS[key], key)
+            result[key] = _merge_list(result.get(key) or [], value, _merge_key(key, value), key)
         elif isinstance(value, list) and key in MERGED_PRIMITIVE_LISTS:
             existing = list(result.get(key) or [])
             result[key] = existing + [v for v in value if v not in existing]
@@ -129,6 +129,13 @@ def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     if retain is not None:
         result = {k: v for k, v in result.items() if k in retain}
     return result
+
+
+def _merge_key(field: str, items: list) -> str:
+    """The merge key of a list: a Service's ``ports`` merge on ``port``, a container's on ``containerPort``."""
+    if field == "ports" and any(isinstance(i, dict) and "port" in i and "containerPort" not in i for i in items):
+        return "port"
+    return MERGE_KEYS[field]
 
 
 def _merge_list(current: list, patch: list, key: str, field: str) -> list:
