@@ -709,27 +709,11 @@ class Kubectl:
 
     # -- delete ------------------------------------------------------------------------
     async def _delete(self, args, flags: _Flags, out: _Out, input) -> None:
-        targets: list[tuple[ResourceInfo, str, str]] = []
-        if flags.all("filename"):
-            for doc in self._read_manifests(flags, input, out):
-                mapped = self._mapping(doc, flags, out)
-                if mapped is not None:
-                    info, ns, obj = mapped
-                    targets.append((info, ns, obj["metadata"].get("name", "")))
-        else:
-            if not args:
-                raise CommandError("You must provide one or more resources by argument or filename.\n"
-                                   "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-                                   "   '<resource> <name>'\n   '<resource>'")
-            pairs, _ = self._resource_args(args)
-            for info, names in pairs:
-                ns = self._ns(flags) if info.namespaced else ""
-                if not names:
-                    if not (flags.get("selector") or flags.bool("all")):
-                        raise CommandError("resource(s) were provided, but no name was specified")
-                    listed = await self.client.list(info, ns, label_selector=flags.get("selector") or "")
-                    names = [o["metadata"]["name"] for o in listed.get("items") or []]
-                targets += [(info, ns, n) for n in names]
+        if not flags.all("filename") and not args:
+            raise CommandError("You must provide one or more resources by argument or filename.\n"
+                               "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+                               "   '<resource> <name>'\n   '<resource>'")
+        targets = await self._targets(args, flags, out, input)
         grace = flags.get("grace-period")
         grace_period = int(grace) if grace is not None and int(grace) >= 0 else None
         if flags.bool("now"):
