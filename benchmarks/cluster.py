@@ -40,9 +40,9 @@ def main() -> None:
     registry = cluster.apiserver.registries[("", "pods")]
 
     def all_running() -> bool:
-        objs = registry.cacher._objects
-        return len(objs) >= args.pods and sum(1 for p in objs.values()
-                                              if p.get("status", {}).get("phase") == "Running") >= args.pods
+        cache = registry.cacher
+        return len(cache) >= args.pods and sum(1 for p in cache.objects()
+                                               if p.get("status", {}).get("phase") == "Running") >= args.pods
     cluster.run_until(all_running, limit=3600, step=5.0)
     t_run = time.perf_counter() - t1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

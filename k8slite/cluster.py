@@ -151,8 +151,7 @@ class Cluster:
         pictures and for tests, not for components."""
         info = SCHEME.lookup(resource)
         registry = self.apiserver.registries[(info.group, info.resource)]
-        items = [o for _, o in sorted(registry.cacher._objects.items())]
-        return [o for o in items if namespace is None or o["metadata"].get("namespace") == namespace]
+        return [o for o in registry.cacher.objects() if namespace is None or o["metadata"].get("namespace") == namespace]
 
     def state_at(self, revision: int, resources: tuple = ("deployments", "replicasets", "pods")) -> dict[str, list[str]]:
         """One line per object as etcd held it at ``revision`` (MVCC keeps every version until

@@ -134,7 +134,14 @@ class Cacher:
         return [obj for obj in objects if self._matches(probe, obj)]
 
     def list(self, namespace: str, labels: Selector, fields: FieldSelector) -> tuple[list[dict], int]:
-        return self.select([obj for _, obj in sorted(self._objects.items())], namespace, labels, fields), self.revision
+        return self.select(self.objects(), namespace, labels, fields), self.revision
+
+    def objects(self) -> list[dict]:
+        """Every object the cache holds now, by namespace and name."""
+        return [obj for _, obj in sorted(self._objects.items())]
+
+    def __len__(self) -> int:
+        return len(self._objects)
 
     def get(self, namespace: str, name: str) -> Optional[dict]:
         return self._objects.get(f"{namespace}/{name}")

@@ -157,8 +157,7 @@ class Registry:
         from .patch import apply_patch
 
         async def transform(current: dict) -> Optional[dict]:
-            base = current if subresource != "status" else current
-            patched = apply_patch(base, patch, content_type)
+            patched = apply_patch(current, patch, content_type)
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patch did not produce an object")
             wanted = (patched.get("metadata") or {}).get("resourceVersion")

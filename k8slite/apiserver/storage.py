@@ -21,8 +21,7 @@ from ..etcd.server import EtcdClient
 
 # Resources whose etcd prefix is not their plural name (historical names upstream).
 SPECIAL_PREFIXES = {("", "nodes"): "minions", ("", "services"): "services/specs",
-                    ("", "endpoints"): "services/endpoints", ("", "replicationcontrollers"): "controllers",
-                    ("", "persistentvolumes"): "persistentvolumes", ("", "podtemplates"): "podtemplates"}
+                    ("", "endpoints"): "services/endpoints", ("", "replicationcontrollers"): "controllers"}
 # Groups whose resources live under /registry/<group>/<resource> (custom resources do too).
 GROUPED_PREFIX = {"apiextensions.k8s.io", "apiregistration.k8s.io"}
 

@@ -256,7 +256,7 @@ class MVCCStore:
         watcher = Watcher(self._next_watch, key, range_end, callback, prev_kv)
         self._watchers[watcher.id] = watcher
         if 0 < start_revision <= self.revision:
-            lo = bisect.bisect_left([e.kv.mod_revision for e in self._events], start_revision)
+            lo = bisect.bisect_left(self._events, start_revision, key=lambda e: e.kv.mod_revision)
             backlog = [e for e in self._events[lo:] if watcher.wants(e.kv.key)]
             if backlog:
                 callback(backlog)

@@ -18,6 +18,7 @@ kubelet computes a two-way strategic patch instead).
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Optional
 
 from ..api import errors
@@ -415,5 +416,4 @@ def _go_duration(seconds: float) -> str:
 
 def hash_str(text: str) -> int:
     """A stable 128-bit hash (Python's ``hash`` is salted per process)."""
-    import hashlib
     return int(hashlib.sha256(text.encode()).hexdigest()[:32], 16)

@@ -72,7 +72,8 @@ class Scheduler:
         self.recorder = EventRecorder(self.kernel, self.client, "default-scheduler")
         self.queue = SchedulingQueue(self.kernel)
         self.nodes: dict[str, NodeInfo] = {}       # insertion order is the snapshot's node order
-        self.node_order: list[str] = []
+        self.node_order: list[str] = []           # nodes the informer has seen, in arrival order
+        self.placeholders: dict[str, None] = {}   # nodes known only from pods bound to them
         self.pod_nodes: dict[str, str] = {}       # assigned or assumed pod key -> node name
         self.assumed: dict[str, None] = {}
         self.next_start_node_index = 0
@@ -137,9 +138,9 @@ class Scheduler:
             self._cache_remove_pod(key)
         self.pod_nodes[key] = node
         info = self.nodes.get(node)
-        if info is None:                          # the pod arrived before its node: a placeholder
+        if info is None:     # the pod arrived before its node: a placeholder, not yet in node_order
             info = self.nodes[node] = NodeInfo({"metadata": {"name": node}})
-            self.node_order.append(node)
+            self.placeholders[node] = None
         info.add_pod(key, pod)
 
     def _cache_remove_pod(self, key: str) -> None:
@@ -150,11 +151,15 @@ class Scheduler:
 
     def _on_node_add(self, node: dict) -> None:
         name = node["metadata"]["name"]
-        if name in self.nodes:
-            self.nodes[name].set_node(node)
-        else:
+        info = self.nodes.get(name)
+        if info is None:
             self.nodes[name] = NodeInfo(node)
             self.node_order.append(name)
+        else:
+            info.set_node(node)
+            if name in self.placeholders:         # the placeholder becomes a real node
+                del self.placeholders[name]
+                self.node_order.append(name)
         self.queue.move_all_to_active_or_backoff(self._cause())
 
     def _on_node_update(self, old: dict, node: dict) -> None:
@@ -166,6 +171,7 @@ class Scheduler:
     def _on_node_delete(self, node: dict) -> None:
         name = node["metadata"]["name"]
         self.nodes.pop(name, None)
+        self.placeholders.pop(name, None)
         if name in self.node_order:
             self.node_order.remove(name)
 
@@ -181,7 +187,7 @@ class Scheduler:
 
     def feasible_nodes(self, state: CycleState, pod: dict) -> tuple[list[NodeInfo], dict[str, tuple]]:
         """findNodesThatFitPod: walk nodes from the rotating start until enough fit."""
-        order = [n for n in self.node_order if self.nodes[n].node.get("status") is not None]
+        order = self.node_order
         total = len(order)
         wanted = num_feasible_nodes_to_find(self.percentage, total)
         feasible, diagnosis = [], {}
