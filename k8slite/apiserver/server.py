@@ -20,7 +20,7 @@ from typing import Any, Optional
 from ..api import errors
 from ..api.labels import FieldSelector, Selector
 from ..api.scheme import SCHEME, ResourceInfo, Scheme
-from ..etcd.server import EtcdClient
+from ..etcd.client import EtcdClient
 from ..sim import Kernel, Message, Network
 from .admission import Admission
 from .cacher import Cacher
@@ -90,7 +90,7 @@ class APIServer:
         self.ready = False
 
     def restart(self) -> None:
-        self.etcd = EtcdClient(self.kernel, self.network, self.name, self.etcd.server)
+        self.etcd = EtcdClient(self.kernel, self.network, self.name, self.etcd.servers)
         self.network.up(self.name, self._handle)
         self.kernel.spawn(self._start(), f"{self.name} start", cause=None, owner=self.name)
 

@@ -17,7 +17,7 @@ from typing import Awaitable, Callable, Optional
 from ..api import errors
 from ..api.scheme import ResourceInfo
 from ..etcd.mvcc import Compare, Op, prefix_end
-from ..etcd.server import EtcdClient
+from ..etcd.client import EtcdClient
 
 # Resources whose etcd prefix is not their plural name (historical names upstream).
 SPECIAL_PREFIXES = {("", "nodes"): "minions", ("", "services"): "services/specs",
@@ -116,5 +116,5 @@ class Storage:
                                      (Op("RANGE", key),), summary=f"Txn delete {key} if mod_revision={expected_rev}")
         if not result.succeeded:
             raise errors.conflict(self.info.qualified_resource, name, errors.OPTIMISTIC_LOCK_ERROR)
-        prev = result.responses[0][0]
+        prev = result.responses[0].prev_kvs[0]
         return decode(prev.value, prev.mod_revision)
