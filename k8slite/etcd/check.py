@@ -20,12 +20,11 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 
-from ..sim import Kernel, Network, Trace
 from . import errors
 from .client import EtcdClient
+from .cluster import EtcdCluster
 from .linearizability import Operation, Verdict, check
 from .mvcc import Compare, Op, PutResult
-from .server import EtcdServer
 
 KEYS = ("/check/a", "/check/b", "/check/c", "/check/d", "/check/e")
 FAULTS = ("crash", "partition", "loss", "delay")
@@ -64,16 +63,14 @@ class Checker:
 
     def __init__(self, members: int = 3, seed: int = 0, ops: int = 2000, faults: bool = True, clients: int = 5,
                  unsafe_local_reads: bool = False, snapshot_count: int = 200):
-        self.kernel = Kernel(seed)
-        self.network = Network(self.kernel, Trace(enabled=False))
-        self.seed, self.ops, self.with_faults = seed, ops, faults
-        peers = {i: f"etcd-{i}" for i in range(1, members + 1)}
-        self.servers = [EtcdServer(self.kernel, self.network, name, name, i, peers, snapshot_count=snapshot_count,
+        self.cluster = EtcdCluster(members, seed, trace=False, snapshot_count=snapshot_count,
                                    catch_up_entries=snapshot_count // 2, unsafe_local_reads=unsafe_local_reads)
-                        for i, name in peers.items()]
-        names = list(peers.values())
-        self.clients = [EtcdClient(self.kernel, self.network, f"client-{c}", names[c % members:] + names[:c % members],
-                                   host=f"client-{c}") for c in range(clients)]
+        self.kernel, self.network = self.cluster.kernel, self.cluster.network
+        self.seed, self.ops, self.with_faults = seed, ops, faults
+        self.servers = list(self.cluster.members.values())
+        names = list(self.cluster.members)
+        self.clients = [self.cluster.client(f"client-{c}", names[c % members:] + names[:c % members])
+                        for c in range(clients)]
         self.history: list[Operation] = []
         self.faults = {name: 0 for name in FAULTS}
         self.acked: list[tuple[str, object, int]] = []      # (key, value, revision) of acknowledged writes

@@ -81,3 +81,15 @@ class SortedKeys:
                 return
             i, j = i + 1, 0
 
+    def rank(self, key: str | None) -> int:
+        """How many keys sort before ``key`` (None: all of them)."""
+        if key is None:
+            return self._len
+        i = bisect_left(self._maxes, key)
+        if i == len(self._maxes):
+            return self._len
+        return sum(len(c) for c in self._chunks[:i]) + bisect_left(self._chunks[i], key)
+
+    def __contains__(self, key: str) -> bool:
+        i = bisect_left(self._maxes, key)
+        return i < len(self._maxes) and self._chunks[i][bisect_left(self._chunks[i], key)] == key

@@ -24,9 +24,8 @@ store (the lessor's primary), not here; range has no sort or min/max revision fi
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
+import marshal
 from bisect import bisect_right
 from typing import Callable, NamedTuple, Optional
 
@@ -38,6 +37,7 @@ MAX_TXN_OPS = 128                 # --max-txn-ops default
 DEFAULT_QUOTA = 2 * 1024 ** 3     # --quota-backend-bytes default (2 GiB)
 REVISION_OVERHEAD = 64            # bytes a revision costs beyond its key and value (bbolt keys, keyIndex)
 MAX_LEASE_TTL = 9_000_000_000     # lease.MaxLeaseTTL
+SNAPSHOT_MAGIC = b"k8slite-etcd-snapshot-1\n"
 
 
 class KeyValue(NamedTuple):
@@ -211,7 +211,8 @@ class MVCCStore:
         self.size_in_use = 0         # what compaction has not freed yet; defragment() gives the rest back
         self.leases: dict[int, Lease] = {}
         self._history: dict[str, list] = {}
-        self._keys = SortedKeys()
+        self._keys = SortedKeys()     # every key with any version kept
+        self._live = SortedKeys()     # the keys that have a value now
         self._events: list[Event] = []
         self._event_revs: list[int] = []
         self.watchers = WatcherGroup()
@@ -234,7 +235,7 @@ class MVCCStore:
     def _span(self, key: str, range_end: str):
         if not range_end:
             return (key,) if key in self._history else ()
-        return self._keys.irange(key, None if range_end == "\0" else range_end)
+        return self._live.irange(key, None if range_end == "\0" else range_end)
 
     def get(self, key: str) -> Optional[KeyValue]:
         """The key's current KeyValue, or None (a convenience for tests and the book)."""
@@ -247,25 +248,40 @@ class MVCCStore:
         if 0 < revision < self.compact_revision:
             raise errors.CompactedError()
         at = revision or self.revision
+        if not range_end:
+            kv = self._at(key, at)
+            kvs = () if kv is None or count_only else (kv._replace(value=b"") if keys_only else kv,)
+            return RangeResult(kvs, int(kv is not None), False, self.revision)
+        hi = None if range_end == "\0" else range_end
         latest = at == self.revision
-        kvs, count = [], 0
-        for k in self._span(key, range_end):
-            kv = self._latest(k) if latest else self._at(k, at)
-            if kv is None:
-                continue
-            count += 1
-            if count_only or (limit and len(kvs) >= limit):
-                continue
-            kvs.append(kv._replace(value=b"") if keys_only else kv)
+        # Live keys are indexed on their own, so counting a range costs two lookups, not a scan.
+        count = self._live.rank(hi) - self._live.rank(key)
+        if not latest:
+            count += self._count_change(key, hi, at)
+        kvs = []
+        if not count_only:
+            for k in (self._live.irange(key, hi) if latest else self._keys.irange(key, hi)):
+                kv = self._latest(k) if latest else self._at(k, at)
+                if kv is None:
+                    continue
+                if limit and len(kvs) >= limit:
+                    break
+                kvs.append(kv._replace(value=b"") if keys_only else kv)
         return RangeResult(tuple(kvs), count, bool(limit) and count > len(kvs), self.revision)
+
+    def _count_change(self, key: str, hi: Optional[str], at: int) -> int:
+        """How many more keys in [key, hi) were live at ``at`` than are now (from the events since)."""
+        lo = bisect_right(self._event_revs, at)
+        touched = sorted({e.kv.key for e in self._events[lo:] if key <= e.kv.key and (hi is None or e.kv.key < hi)})
+        return sum((self._at(k, at) is not None) - (self._latest(k) is not None) for k in touched)
 
     def history(self, key: str) -> list[tuple[int, Optional[KeyValue]]]:
         """Every version of ``key`` kept (not compacted), oldest first: (mod_revision, kv or None)."""
         return [tuple(v) for v in self._history.get(key, ())]
 
     def keys(self) -> list[str]:
-        """Every key that has a live value now, sorted."""
-        return [k for k in self._keys if self._latest(k) is not None]
+        """Every key that has a value now, sorted."""
+        return list(self._live)
 
     # -- writes --------------------------------------------------------------
     def _compare(self, c: Compare) -> bool:
@@ -300,9 +316,17 @@ class MVCCStore:
                     raise errors.EmptyKeyError()
 
     def txn(self, compares: tuple = (), success: tuple = (), failure: tuple = ()) -> TxnResult:
-        """Apply a transaction atomically: every op or none (an error leaves the store as it was)."""
+        """Check, then apply a transaction atomically: every op or none (an error changes nothing)."""
         self.check_txn(compares, success, failure)
-        ok = all(self._compare(c) for c in compares)
+        return self.apply_txn(compares, success, failure)
+
+    def apply_txn(self, compares: tuple, success: tuple, failure: tuple) -> TxnResult:
+        """Apply a transaction that ``check_txn`` has passed (a member applying the Raft log)."""
+        ok = True
+        for c in compares:
+            if not self._compare(c):
+                ok = False
+                break
         ops = success if ok else failure
         self._check_writes(ops)
         rev = self.revision + 1
@@ -323,18 +347,24 @@ class MVCCStore:
         if events:
             self._commit(events)
         else:
-            responses = [r._replace(revision=self.revision) if not isinstance(r, RangeResult) else r
-                         for r in responses]
+            responses = [r if type(r) is RangeResult else r._replace(revision=self.revision) for r in responses]
         return TxnResult(ok, tuple(responses), self.revision)
 
     def _check_writes(self, ops) -> None:
         cost = 0
         for op in ops:
             if op.type == "PUT":
-                if op.lease and op.lease not in self.leases:
-                    raise errors.LeaseNotFoundError()
+                self._check_put(op.key, op.value, op.lease)
                 cost += len(op.key) + len(op.value) + REVISION_OVERHEAD
-        if cost and (self.alarm or self.size + cost > self.quota_bytes):
+        if cost:
+            self._check_quota(cost)
+
+    def _check_put(self, key: str, value: bytes, lease: int) -> None:
+        if lease and lease not in self.leases:
+            raise errors.LeaseNotFoundError()
+
+    def _check_quota(self, cost: int) -> None:
+        if self.alarm or self.size + cost > self.quota_bytes:
             self.alarm = "NOSPACE"
             raise errors.NoSpaceError()
 
@@ -343,6 +373,7 @@ class MVCCStore:
         prev = versions[-1][1] if versions else None
         if prev is None:
             kv = KeyValue(key, value, rev, rev, 1, lease)
+            self._live.add(key)
         else:
             kv = KeyValue(key, value, prev.create_revision, rev, prev.version + 1, lease)
             if prev.lease and prev.lease != lease and prev.lease in self.leases:
@@ -363,6 +394,7 @@ class MVCCStore:
             if prev.lease and prev.lease in self.leases:
                 self.leases[prev.lease].keys.pop(k, None)
             self._write(k, versions, rev, None)
+            self._live.discard(k)
             events.append(Event(DELETE, KeyValue(k, b"", 0, rev, 0), prev))
             deleted.append(prev)
         return deleted
@@ -383,12 +415,21 @@ class MVCCStore:
     def _commit(self, events: list[Event]) -> None:
         rev = self.revision = self.revision + 1
         self._events.extend(events)
-        self._event_revs.extend(rev for _ in events)
+        self._event_revs.extend([rev] * len(events))
         if self.watchers.by_id:
             self._notify(events)
 
     def put(self, key: str, value: bytes, lease: int = 0, prev_kv: bool = False) -> PutResult:
-        return self.txn(success=(Op("PUT", key, value, prev_kv=prev_kv, lease=lease),)).responses[0]
+        """One key, as a txn of one PUT would do it (the common case, without the txn's bookkeeping)."""
+        if not key:
+            raise errors.EmptyKeyError()
+        self._check_put(key, value, lease)
+        self._check_quota(len(key) + len(value) + REVISION_OVERHEAD)
+        rev = self.revision + 1
+        events: list[Event] = []
+        prev = self._put(key, value, lease, rev, events)
+        self._commit(events)
+        return PutResult(prev if prev_kv else None, rev)
 
     def delete_range(self, key: str, range_end: str = "", prev_kv: bool = False) -> DeleteResult:
         return self.txn(success=(Op("DELETE", key, range_end=range_end, prev_kv=prev_kv),)).responses[0]
@@ -451,33 +492,33 @@ class MVCCStore:
 
     def snapshot(self) -> bytes:
         """Every revision kept, the leases and the revisions, as bytes with a sha256 at the end."""
-        body = json.dumps({
-            "revision": self.revision, "compact_revision": self.compact_revision,
-            "leases": [[lease.id, lease.ttl] for lease in sorted(self.leases.values())],
-            "history": [[k, [[rev, list(_kv_fields(kv)) if kv is not None else None] for rev, kv in self._history[k]]]
-                        for k in self._keys],
-        }, separators=(",", ":")).encode()
+        body = SNAPSHOT_MAGIC + marshal.dumps((
+            self.revision, self.compact_revision, [(lease.id, lease.ttl) for lease in sorted(self.leases.values())],
+            [(k, [(rev, tuple(kv[1:]) if kv is not None else None) for rev, kv in self._history[k]])
+             for k in self._keys]), 4)
         return body + hashlib.sha256(body).digest()
 
     @classmethod
     def restore(cls, data: bytes, quota_bytes: int = DEFAULT_QUOTA) -> "MVCCStore":
         """A store from ``snapshot()`` bytes (etcdutl snapshot restore); refuses a damaged file."""
         body, digest = data[:-32], data[-32:]
-        if len(data) < 32 or hashlib.sha256(body).digest() != digest:
+        if len(data) < 32 or hashlib.sha256(body).digest() != digest or not body.startswith(SNAPSHOT_MAGIC):
             raise ValueError("snapshot file integrity check failed: sha256 mismatch")
-        state = json.loads(body)
+        revision, compact_revision, leases, history = marshal.loads(body[len(SNAPSHOT_MAGIC):])
         store = cls(quota_bytes)
-        store.revision, store.compact_revision = state["revision"], state["compact_revision"]
-        for lease_id, ttl in state["leases"]:
+        store.revision, store.compact_revision = revision, compact_revision
+        for lease_id, ttl in leases:
             store.leases[lease_id] = Lease(lease_id, ttl, {})
-        for key, versions in state["history"]:
+        for key, versions in history:
             for rev, fields in versions:
-                kv = _kv_from(key, fields) if fields is not None else None
+                kv = KeyValue(key, *fields) if fields is not None else None
                 store._write(key, store._history.get(key), rev, kv)
                 store._event_from_history(key, rev, kv)
             latest = store._latest(key)
-            if latest is not None and latest.lease in store.leases:
-                store.leases[latest.lease].keys[key] = None
+            if latest is not None:
+                store._live.add(key)
+                if latest.lease in store.leases:
+                    store.leases[latest.lease].keys[key] = None
         order = sorted(range(len(store._events)), key=lambda i: (store._event_revs[i], i))
         store._events = [store._events[i] for i in order]
         store._event_revs = [store._event_revs[i] for i in order]
@@ -531,12 +572,3 @@ class MVCCStore:
         for wid in sorted(per):
             w, mine = per[wid]
             w.send(mine)
-
-
-def _kv_fields(kv: KeyValue) -> tuple:
-    return (base64.b64encode(kv.value).decode(), kv.create_revision, kv.mod_revision, kv.version, kv.lease)
-
-
-def _kv_from(key: str, fields: list) -> KeyValue:
-    value, create, mod, version, lease = fields
-    return KeyValue(key, base64.b64decode(value), create, mod, version, lease)

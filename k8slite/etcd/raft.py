@@ -60,6 +60,7 @@ class ReadState(NamedTuple):
 
 
 class Ready(NamedTuple):
+    written: bool             # entries or hard state were written: the WAL must be fsynced
     messages: list
     committed: list           # entries to apply, in order
     snapshot: Optional[Snapshot]
@@ -159,6 +160,7 @@ class RaftNode:
         self._pending_reads: list[Msg] = []   # leader: ReadIndex asked before it committed in its term
         self._snapshot_to_apply: Optional[Snapshot] = None
         self._broadcast = False
+        self._written = self.log.last_index()
         self.election_elapsed = self.heartbeat_elapsed = 0
         self._reset_timeout()
 
@@ -507,7 +509,9 @@ class RaftNode:
         log.applied = log.committed
         msgs, self.msgs = self.msgs, []
         reads, self.read_states = self.read_states, []
-        return Ready(msgs, list(committed), snap, reads)
+        written = log.last_index() != self._written
+        self._written = log.last_index()
+        return Ready(written, msgs, list(committed), snap, reads)
 
     def has_ready(self) -> bool:
         return bool(self.msgs or self.read_states or self._broadcast or self._snapshot_to_apply

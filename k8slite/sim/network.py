@@ -14,15 +14,13 @@ retransmitted after the partition heals (TCP would retry until its own timeout).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from .kernel import Future, Kernel, Timeout
 from .trace import Trace
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     hop: Optional[int]     # the hop id of this message (None when tracing is off)
     src: str
     dst: str
