@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from ..sim import Kernel, Message, Network
-from ..sim.network import Unreachable
+from ..sim.network import Refused, Unreachable
 from . import errors
 from .mvcc import Compare, Op, prefix_end
 from .server import REQUEST_TIMEOUT, LeaseTTL, Status, WatchResponse
@@ -75,6 +75,10 @@ class EtcdClient:
             server = self.server
             try:
                 result = await self.network.request(self.endpoint, server, kind, summary, body, self.timeout)
+            except Refused:
+                self._rotate(server)                 # never delivered: safe to send elsewhere
+                last = errors.NoEndpointsError()
+                continue
             except Unreachable:
                 self._rotate(server)
                 last = errors.DeadlineExceededError()

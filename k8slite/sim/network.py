@@ -33,6 +33,10 @@ class Unreachable(Timeout):
     """A request got no answer in time (lost, partitioned, or the peer is down)."""
 
 
+class Refused(Unreachable):
+    """The peer's host answered that nothing listens there (its process is down): the request was not delivered."""
+
+
 class Endpoint:
     __slots__ = ("name", "host", "handler", "up")
 
@@ -133,6 +137,8 @@ class Network:
         if not target.up or (self._partitions and self._blocked(self.endpoints[msg.src], target)):
             if hop is not None:
                 hop.status = "peer down" if not target.up else "partitioned"
+            if not target.up and msg.request_id and msg.kind != "reply":
+                self.kernel._at(self.local_latency, self._refuse, (msg.request_id, msg.dst, msg.kind))
             return
         if hop is not None:
             hop.received = self.kernel.now
@@ -163,6 +169,14 @@ class Network:
         pending = self._pending.pop(request_id, None)
         if pending is not None:
             pending[0].set_exception(Unreachable(f"{kind} to {dst}: no reply (timeout)"))
+
+    def _refuse(self, item) -> None:
+        """A down process's host resets the connection: the caller learns it at once, not at its timeout."""
+        request_id, dst, kind = item
+        pending = self._pending.pop(request_id, None)
+        if pending is not None:
+            pending[1].cancel()
+            pending[0].set_exception(Refused(f"{kind} to {dst}: connection refused"))
 
     def reply(self, msg: Message, body: Any, summary: str) -> None:
         """Answer a request; the reply is a hop caused by the request's hop."""
