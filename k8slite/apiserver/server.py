@@ -36,12 +36,14 @@ DEFAULT_WATCH_TIMEOUT = 1800.0    # --min-request-timeout
 
 class APIServer:
     def __init__(self, kernel: Kernel, network: Network, name: str = "kube-apiserver", host: str = "control-plane",
-                 etcd: str = "etcd", scheme: Scheme = SCHEME, service_cidr: str = "10.96.0.0/12",
-                 advertise_address: str = "10.0.0.1"):
+                 etcd: str | list[str] | object = "etcd", scheme: Scheme = SCHEME,
+                 service_cidr: str = "10.96.0.0/12", advertise_address: str = "10.0.0.1"):
+        """``etcd``: the member endpoint(s) to use (``--etcd-servers``), or a ready client such
+        as ``gateway.RemoteEtcdClient`` for a real etcd."""
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
         self.scheme = scheme
         self.advertise_address = advertise_address
-        self.etcd = EtcdClient(kernel, network, name, etcd)
+        self.etcd = etcd if hasattr(etcd, "txn") else EtcdClient(kernel, network, name, etcd)
         self.admission = Admission(self)
         self.service_ips = IPAllocator(service_cidr)
         self.registries: dict[tuple[str, str], Registry] = {}
@@ -90,7 +92,8 @@ class APIServer:
         self.ready = False
 
     def restart(self) -> None:
-        self.etcd = EtcdClient(self.kernel, self.network, self.name, self.etcd.servers)
+        if isinstance(self.etcd, EtcdClient):     # a new process: a new connection
+            self.etcd = EtcdClient(self.kernel, self.network, self.name, self.etcd.servers)
         self.network.up(self.name, self._handle)
         self.kernel.spawn(self._start(), f"{self.name} start", cause=None, owner=self.name)
 

@@ -12,7 +12,8 @@ Invariants:
   history. Compaction at revision r keeps, per key, the newest version at or below
   r (unless it is a tombstone) and everything above.
 - ``_events`` holds every event at or above ``compact_revision``, in revision order,
-  so a watch can start from any revision that is not compacted.
+  so a watch can start from any revision that is not compacted; at the compact
+  revision itself only puts remain, without prev_kv (as in etcd's compacted backend).
 - Watchers are found by key: exact-key watchers in a dict, prefix watchers by
   looking up each registered prefix length of the written key, other intervals in
   a short list. A write costs the same whatever the number of watchers on other keys.
@@ -243,17 +244,23 @@ class MVCCStore:
 
     def range(self, key: str, range_end: str = "", revision: int = 0, limit: int = 0,
               count_only: bool = False, keys_only: bool = False) -> RangeResult:
+        if not key:
+            raise errors.EmptyKeyError()
         if revision > self.revision:
             raise errors.FutureRevisionError()
         if 0 < revision < self.compact_revision:
             raise errors.CompactedError()
-        at = revision or self.revision
+        return self._range(key, range_end, revision or self.revision, self.revision, limit, count_only, keys_only)
+
+    def _range(self, key: str, range_end: str, at: int, now: int, limit: int = 0, count_only: bool = False,
+               keys_only: bool = False) -> RangeResult:
+        """The keys in [key, range_end) as of ``at``; ``now`` is the newest revision (in a txn: the one it writes)."""
         if not range_end:
             kv = self._at(key, at)
             kvs = () if kv is None or count_only else (kv._replace(value=b"") if keys_only else kv,)
-            return RangeResult(kvs, int(kv is not None), False, self.revision)
+            return RangeResult(kvs, int(kv is not None), False, now)
         hi = None if range_end == "\0" else range_end
-        latest = at == self.revision
+        latest = at == now
         # Live keys are indexed on their own, so counting a range costs two lookups, not a scan.
         count = self._live.rank(hi) - self._live.rank(key)
         if not latest:
@@ -267,7 +274,7 @@ class MVCCStore:
                 if limit and len(kvs) >= limit:
                     break
                 kvs.append(kv._replace(value=b"") if keys_only else kv)
-        return RangeResult(tuple(kvs), count, bool(limit) and count > len(kvs), self.revision)
+        return RangeResult(tuple(kvs), count, bool(limit) and not count_only and count > len(kvs), now)
 
     def _count_change(self, key: str, hi: Optional[str], at: int) -> int:
         """How many more keys in [key, hi) were live at ``at`` than are now (from the events since)."""
@@ -304,16 +311,24 @@ class MVCCStore:
         return _cmp(actual, c.result, c.value)
 
     def check_txn(self, compares: tuple, success: tuple, failure: tuple) -> None:
-        """What etcd refuses before applying (checkTxnReqs): too many ops, a key put twice."""
+        """What etcd refuses before applying (v3rpc checkTxnRequest, checkIntervals).
+
+        Too many compares or ops in a branch; a compare or op without a key; in one
+        branch, a key put twice or put inside a range the branch deletes.
+        """
+        if max(len(compares), len(success), len(failure)) > MAX_TXN_OPS:
+            raise errors.TooManyOpsError()
+        if not all(c.key for c in compares) or not all(op.key for op in success + failure):
+            raise errors.EmptyKeyError()
         for ops in (success, failure):
-            if len(ops) > MAX_TXN_OPS:
-                raise errors.TooManyOpsError()
-            puts = [op.key for op in ops if op.type == "PUT"]
-            if len(set(puts)) != len(puts):
-                raise errors.DuplicateKeyError()
+            deletes = [(op.key, op.range_end) for op in ops if op.type == "DELETE"]
+            puts: set[str] = set()
             for op in ops:
-                if not op.key:
-                    raise errors.EmptyKeyError()
+                if op.type != "PUT":
+                    continue
+                if op.key in puts or any(op.key == k if not end else k <= op.key < end for k, end in deletes):
+                    raise errors.DuplicateKeyError()
+                puts.add(op.key)
 
     def txn(self, compares: tuple = (), success: tuple = (), failure: tuple = ()) -> TxnResult:
         """Check, then apply a transaction atomically: every op or none (an error changes nothing)."""
@@ -322,6 +337,10 @@ class MVCCStore:
 
     def apply_txn(self, compares: tuple, success: tuple, failure: tuple) -> TxnResult:
         """Apply a transaction that ``check_txn`` has passed (a member applying the Raft log)."""
+        if not compares and len(success) == 1 and success[0].type == "PUT":     # a plain put: the common case
+            op = success[0]
+            result = self.put(op.key, op.value, op.lease, op.prev_kv)
+            return TxnResult(True, (result,), result.revision)
         ok = True
         for c in compares:
             if not self._compare(c):
@@ -337,11 +356,13 @@ class MVCCStore:
             if kind == "PUT":
                 prev = self._put(op.key, op.value, op.lease, rev, events)
                 responses.append(PutResult(prev if op.prev_kv else None, rev))
-            elif kind == "RANGE":
-                responses.append(self.range(op.key, op.range_end))
+            elif kind == "RANGE":           # sees the txn's own writes; until the first, at the old revision
+                now = rev if events else self.revision
+                responses.append(self._range(op.key, op.range_end, now, now))
             elif kind == "DELETE":
                 deleted = self._delete(op.key, op.range_end, rev, events)
-                responses.append(DeleteResult(len(deleted), tuple(deleted) if op.prev_kv else (), rev))
+                responses.append(DeleteResult(len(deleted), tuple(deleted) if op.prev_kv else (),
+                                              rev if events else self.revision))
             else:
                 raise ValueError(f"unknown op {kind}")
         if events:
@@ -354,9 +375,10 @@ class MVCCStore:
         cost = 0
         for op in ops:
             if op.type == "PUT":
-                self._check_put(op.key, op.value, op.lease)
+                if op.lease and op.lease not in self.leases:
+                    raise errors.LeaseNotFoundError()
                 cost += len(op.key) + len(op.value) + REVISION_OVERHEAD
-        if cost:
+        if cost and (self.alarm or self.size + cost > self.quota_bytes):
             self._check_quota(cost)
 
     def _check_put(self, key: str, value: bytes, lease: int) -> None:
@@ -464,6 +486,13 @@ class MVCCStore:
         self.compact_revision = revision
         cut = bisect_right(self._event_revs, revision - 1)
         del self._events[:cut], self._event_revs[:cut]
+        # A tombstone at the compact revision goes too, and prev_kv (read at revision - 1)
+        # is gone: a watch from the compact revision replays only its puts, bare.
+        end = bisect_right(self._event_revs, revision)
+        if end:
+            kept = [e._replace(prev_kv=None) for e in self._events[:end] if e.type == PUT]
+            self._events[:end] = kept
+            self._event_revs[:end] = [revision] * len(kept)
         for key in list(self._keys):
             versions = self._history[key]
             if versions[0][0] > revision:

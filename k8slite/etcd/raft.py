@@ -14,7 +14,8 @@ rebuilt by ``restart()``.
 
 Simplified: no membership changes (the voters are fixed at start), no leadership
 transfer, no flow-control window (a follower in replicate state gets every entry at
-once), appends are batched per ``ready()`` instead of one message per proposal, and a
+once), appends and forwarded proposals are batched per ``ready()`` instead of one message
+per proposal, and a
 rejected append backs off to the follower's hint without the term-based skip.
 """
 from __future__ import annotations
@@ -160,6 +161,7 @@ class RaftNode:
         self._pending_reads: list[Msg] = []   # leader: ReadIndex asked before it committed in its term
         self._snapshot_to_apply: Optional[Snapshot] = None
         self._broadcast = False
+        self._forward: list[Entry] = []
         self._written = self.log.last_index()
         self.election_elapsed = self.heartbeat_elapsed = 0
         self._reset_timeout()
@@ -261,7 +263,7 @@ class RaftNode:
             return True
         if self.lead == NONE:
             return False
-        self._send(Msg("MsgProp", self.id, self.lead, self.term, entries=(Entry(0, 0, data),)))
+        self._forward.append(Entry(0, 0, data))      # sent to the leader as one MsgProp per ready()
         return True
 
     def read_index(self, context: Any) -> bool:
@@ -503,6 +505,10 @@ class RaftNode:
                 if p != self.id:
                     self._send_append(p)
         self._broadcast = False
+        if self._forward:
+            if self.lead != NONE and self.state != LEADER:
+                self._send(Msg("MsgProp", self.id, self.lead, self.term, entries=tuple(self._forward)))
+            self._forward = []
         log = self.log
         snap, self._snapshot_to_apply = self._snapshot_to_apply, None
         committed = log.slice(log.applied + 1, log.committed + 1) if log.committed > log.applied else []
@@ -514,7 +520,7 @@ class RaftNode:
         return Ready(written, msgs, list(committed), snap, reads)
 
     def has_ready(self) -> bool:
-        return bool(self.msgs or self.read_states or self._broadcast or self._snapshot_to_apply
+        return bool(self.msgs or self.read_states or self._broadcast or self._snapshot_to_apply or self._forward
                     or self.log.committed > self.log.applied)
 
     def compact(self, data: bytes, keep: int) -> Snapshot:
