@@ -23,6 +23,9 @@ IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 DEFAULT_TOLERATION_SECONDS = 300
 
 
+MISSING_NAMESPACE_WAIT = 0.05     # lifecycle.go missingNamespaceWait
+
+
 class Admission:
     """The ordered chain: ``admit`` runs mutating plugins, ``validate`` validating ones."""
 
@@ -37,7 +40,7 @@ class Admission:
 
     async def validate(self, ctx, info: ResourceInfo, operation: str, obj: dict, old: Optional[dict]) -> None:
         if operation == "CREATE" and info.namespaced:
-            self._namespace_lifecycle(info, obj)
+            await self._namespace_lifecycle(info, obj)
         if info.resource == "pods" and operation == "CREATE":
             self._service_account_validate(obj)
 
@@ -46,11 +49,15 @@ class Admission:
             raise errors.forbidden("namespaces", name, "this namespace may not be deleted")
 
     # -- NamespaceLifecycle ------------------------------------------------------
-    def _namespace_lifecycle(self, info: ResourceInfo, obj: dict) -> None:
+    async def _namespace_lifecycle(self, info: ResourceInfo, obj: dict) -> None:
         namespace = obj["metadata"].get("namespace", "")
         ns = self.server.cached("namespaces", "", namespace)
+        if ns is None:           # give the cache time to see a new namespace, then ask etcd itself
+            await self.server.kernel.sleep(MISSING_NAMESPACE_WAIT)
+            ns = self.server.cached("namespaces", "", namespace)
         if ns is None:
-            raise errors.not_found("namespaces", namespace)
+            namespaces = self.server.registries[("", "namespaces")]
+            ns = await namespaces.storage.get(namespaces.storage.key("", namespace), namespace)
         if ns.get("status", {}).get("phase") == "Terminating":
             raise errors.forbidden(info.qualified_resource, obj["metadata"].get("name", ""),
                                    f"unable to create new content in namespace {namespace} because it is "

@@ -188,8 +188,7 @@ class EtcdClient:
             if w.id not in self._watches:
                 return                                  # cancelled meanwhile
             w.server, w.server_wid, w.seq = server, wid, 0
-            if wid != -1:
-                self._by_server[(server, wid)] = w
+            self._by_server[(server, wid)] = w      # -1: refused (compacted); its cancel may still be on the way
             for response, hop in self._early.pop((server, wid), ()):
                 self._deliver(w, response, hop)
             self._start_pings()

@@ -15,21 +15,27 @@ from typing import Any, Callable, Iterable, Optional
 
 from ..sim import Kernel, Network, Trace
 from .client import EtcdClient
-from .mvcc import Compare, Op, prefix_end
+from .mvcc import DEFAULT_QUOTA, Compare, MVCCStore, Op, prefix_end
 from .server import EtcdServer, WatchResponse
 
 
 class EtcdCluster:
-    def __init__(self, members: int = 3, seed: int = 0, trace: bool = True, snapshot_count: int = 10_000,
-                 catch_up_entries: int = 5_000, unsafe_local_reads: bool = False):
+    def __init__(self, members: int = 3, seed: int = 0, trace: bool = True, snapshot_count: int = 100_000,
+                 catch_up_entries: int = 5_000, unsafe_local_reads: bool = False,
+                 quota_bytes: int = DEFAULT_QUOTA, restore: Optional[bytes] = None):
+        """``restore``: a snapshot every member starts from (``etcdutl snapshot restore``)."""
         self.kernel = Kernel(seed)
         self.trace = Trace(enabled=trace)
         self.network = Network(self.kernel, self.trace)
         peers = {i: f"etcd-{i}" for i in range(1, members + 1)}
         self.members: dict[str, EtcdServer] = {
             name: EtcdServer(self.kernel, self.network, name, name, i, peers, snapshot_count=snapshot_count,
-                             catch_up_entries=catch_up_entries, unsafe_local_reads=unsafe_local_reads)
+                             catch_up_entries=catch_up_entries, unsafe_local_reads=unsafe_local_reads,
+                             quota_bytes=quota_bytes)
             for i, name in peers.items()}
+        if restore is not None:
+            for member in self.members.values():
+                member.store = MVCCStore.restore(restore, quota_bytes)
         self.trace.revision = lambda: max(m.store.revision for m in self.members.values())
         self.etcdctl = self.client("etcdctl")
 
@@ -104,12 +110,14 @@ class EtcdCluster:
     def put(self, key: str, value: str | bytes, lease: int = 0, prev_kv: bool = False):
         return self.call(self.etcdctl.put(key, _bytes(value), lease=lease, prev_kv=prev_kv))
 
-    def get(self, key: str, prefix: bool = False, **options):
-        end = prefix_end(key) if prefix else ""
+    def get(self, key: str, prefix: bool = False, range_end: str = "", **options):
+        """``etcdctl get key [range_end] [--prefix]``; an empty key with ``prefix`` means every key."""
+        key, end = _span(key, prefix, range_end)
         return self.call(self.etcdctl.range(key, end, **options))
 
-    def delete(self, key: str, prefix: bool = False, prev_kv: bool = False):
-        return self.call(self.etcdctl.delete(key, prefix_end(key) if prefix else "", prev_kv=prev_kv))
+    def delete(self, key: str, prefix: bool = False, range_end: str = "", prev_kv: bool = False):
+        key, end = _span(key, prefix, range_end)
+        return self.call(self.etcdctl.delete(key, end, prev_kv=prev_kv))
 
     def txn(self, compares: Iterable[Compare], success: Iterable[Op], failure: Iterable[Op] = ()):
         return self.call(self.etcdctl.txn(tuple(compares), tuple(success), tuple(failure)))
@@ -130,6 +138,16 @@ class EtcdCluster:
     def lease_ttl(self, lease_id: int, keys: bool = False):
         return self.call(self.etcdctl.lease_ttl(lease_id, keys))
 
+    def snapshot(self) -> bytes:
+        """``etcdctl snapshot save``: the bytes of one member's store."""
+        return self.call(self.etcdctl.snapshot())
+
+    def defragment(self) -> int:
+        return self.call(self.etcdctl.defragment())
+
+    def alarm_disarm(self) -> None:
+        return self.call(self.etcdctl.alarm_disarm())
+
     def watch(self, key: str, prefix: bool = False, start_revision: int = 0, prev_kv: bool = False,
               on: Optional[Callable[[WatchResponse], None]] = None) -> list[WatchResponse]:
         """Start a watch; returns the list its responses are appended to (as ``etcdctl watch`` prints them)."""
@@ -141,6 +159,12 @@ class EtcdCluster:
                 on(response)
         self.call(self.etcdctl.watch(key, prefix_end(key) if prefix else "", start_revision, handler, prev_kv))
         return seen
+
+
+def _span(key: str, prefix: bool, range_end: str) -> tuple[str, str]:
+    if prefix:
+        return ("\0", "\0") if not key else (key, prefix_end(key))
+    return key, range_end
 
 
 def _bytes(value: str | bytes) -> bytes:

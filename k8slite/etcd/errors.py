@@ -40,6 +40,9 @@ LeaderChangedError = _error("LeaderChangedError", "Unavailable", "etcdserver: le
 StoppedError = _error("StoppedError", "Unavailable", "etcdserver: server stopped")
 DeadlineExceededError = _error("DeadlineExceededError", "DeadlineExceeded", "context deadline exceeded")
 NoEndpointsError = _error("NoEndpointsError", "Unavailable", "etcdclient: no available endpoints")
+# gRPC's own limit (max-request-bytes + 512 KiB), checked before etcd sees the request;
+# its message goes on with the sizes: "... (2097162 vs. 2097152)".
+MessageTooLargeError = _error("MessageTooLargeError", "ResourceExhausted", "grpc: received message larger than max")
 
 # gRPC message -> class, for clients that receive the text (the HTTP gateway).
 BY_MESSAGE = {cls.message: cls for cls in (
@@ -51,4 +54,8 @@ BY_MESSAGE = {cls.message: cls for cls in (
 def from_message(message: str) -> EtcdError:
     """The error for a message a real etcd sent (unknown messages stay plain EtcdErrors)."""
     cls = BY_MESSAGE.get(message)
-    return cls() if cls is not None else EtcdError(message)
+    if cls is not None:
+        return cls()
+    if message.startswith(MessageTooLargeError.message):
+        return MessageTooLargeError(message)
+    return EtcdError(message)

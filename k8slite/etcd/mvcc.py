@@ -122,10 +122,12 @@ def _cmp(actual, result: str, wanted) -> bool:
 
 
 class Watcher:
-    __slots__ = ("id", "key", "range_end", "callback", "prev_kv")
+    __slots__ = ("id", "key", "range_end", "callback", "prev_kv", "start")
 
-    def __init__(self, wid: int, key: str, range_end: str, callback: Callable[[list], None], prev_kv: bool):
+    def __init__(self, wid: int, key: str, range_end: str, callback: Callable[[list], None], prev_kv: bool,
+                 start: int = 0):
         self.id, self.key, self.range_end, self.callback, self.prev_kv = wid, key, range_end, callback, prev_kv
+        self.start = start        # events below this revision are not this watcher's (a watch from the future)
 
     def wants(self, key: str) -> bool:
         if not self.range_end:
@@ -133,6 +135,11 @@ class Watcher:
         return self.key <= key and (self.range_end == "\0" or key < self.range_end)
 
     def send(self, events: list) -> None:
+        if self.start and events[0].kv.mod_revision < self.start:
+            events = [e for e in events if e.kv.mod_revision >= self.start]
+            if not events:
+                return
+            self.start = 0
         self.callback(events if self.prev_kv else [e._replace(prev_kv=None) for e in events])
 
 
@@ -572,7 +579,8 @@ class MVCCStore:
         if 0 < start_revision < self.compact_revision:
             raise errors.CompactedError()
         self._next_watch += 1
-        watcher = Watcher(self._next_watch, key, range_end, callback, prev_kv)
+        watcher = Watcher(self._next_watch, key, range_end, callback, prev_kv,
+                          start_revision if start_revision > self.revision + 1 else 0)
         self.watchers.add(watcher)
         if 0 < start_revision <= self.revision:
             lo = bisect_right(self._event_revs, start_revision - 1)

@@ -13,7 +13,10 @@ when the member has lost it).
 Simplified: member ids are 1..n and membership is fixed; lease renewals and
 time-to-live queries are forwarded to the leader as plain requests; each linearizable
 read asks Raft for its own read index (etcd batches them); watch streams are numbered
-messages (``seq``) rather than one gRPC stream per client.
+messages (``seq``) rather than one gRPC stream per client; a member that knows no
+leader holds a request until the request timeout and then answers "etcdserver: no
+leader" (etcd drops a write at once with "raft proposal dropped"); the gRPC layer is
+only its message size limit.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from .mvcc import DEFAULT_QUOTA, MVCCStore
 from .raft import LEADER, Msg, RaftNode
 
 MAX_REQUEST_BYTES = 1536 * 1024   # --max-request-bytes default (1.5 MiB)
+MAX_GRPC_BYTES = MAX_REQUEST_BYTES + 512 * 1024   # gRPC's receive limit: the request limit + grpcOverheadBytes
 HEARTBEAT = 0.1                   # --heartbeat-interval 100 ms
 ELECTION_TICKS = 10               # --election-timeout 1000 ms
 REQUEST_TIMEOUT = 5.0 + 2 * HEARTBEAT * ELECTION_TICKS    # ReqTimeout(): 7 s
@@ -35,6 +39,8 @@ WAL_FSYNC = 0.001                 # one WAL write and fsync on a good SSD
 LEASE_CHECK = 0.5                 # how often the leader looks for expired leases
 PROGRESS_INTERVAL = 600.0         # --experimental-watch-progress-notify-interval (10 min)
 NO_LEADER_TICKS = 3 * ELECTION_TICKS   # how long without a leader before require-leader watches end
+
+TRANSPORT_CLOSING = "rpc error: code = Unavailable desc = transport is closing"
 
 EtcdError = errors.EtcdError
 
@@ -77,7 +83,7 @@ class EtcdServer:
     """
 
     def __init__(self, kernel: Kernel, network: Network, name: str = "etcd", host: str = "control-plane",
-                 member_id: int = 1, peers: Optional[dict[int, str]] = None, snapshot_count: int = 10_000,
+                 member_id: int = 1, peers: Optional[dict[int, str]] = None, snapshot_count: int = 100_000,
                  catch_up_entries: int = 5_000, quota_bytes: int = DEFAULT_QUOTA,
                  unsafe_local_reads: bool = False):
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
@@ -102,7 +108,7 @@ class EtcdServer:
         self.network.up(self.name, self._handle)
         self.raft.restart()
         self._waiters: dict[int, tuple[Message, Any]] = {}     # request id -> (request, timer)
-        self._reads: dict[int, tuple[Message, Any]] = {}       # read context -> (request, timer)
+        self._reads: dict[tuple, tuple[Message, Any]] = {}       # read context -> (request, timer)
         self._read_waits: list[tuple[int, int]] = []           # (index, context) waiting to be applied
         self._streams: dict[int, list] = {}                    # watch id -> [client, seq, require_leader]
         self._expiry: dict[int, float] = {}                    # lease id -> when (only while leader)
@@ -124,13 +130,12 @@ class EtcdServer:
         if not self.up:
             return
         self.up = False
+        # The host closes the dead process's connections: watchers hear of it at once and move on.
+        self._cancel_streams(TRANSPORT_CLOSING, require_leader=False)
         self.network.down(self.name)
         self.kernel.cancel_owned(self.name)
         for _, timer in list(self._waiters.values()) + list(self._reads.values()):
             timer.cancel()
-        for wid in list(self._streams):
-            self.store.cancel_watch(wid)
-        self._streams.clear()
         self._note_role(crashed=True)
 
     def restart(self) -> None:
@@ -185,10 +190,10 @@ class EtcdServer:
             rd = raft.ready()
             if rd.written:
                 self._disk_free = self.kernel.now + WAL_FSYNC
-            traced = self.network.trace.enabled
-            for m in rd.messages:
-                self.network.send(self.name, self.peers[m.to], m.type, _describe(m) if traced else m.type, m,
-                                  cause=_cause_of(m) if traced else None)
+            if rd.messages:
+                # A leader sends while its disk writes; a follower acknowledges only what is on disk.
+                wait = WAL_FSYNC if rd.written and raft.state != LEADER else 0.0
+                self.kernel._at(wait, self._send_all, rd.messages)
             if rd.snapshot is not None:
                 self._install(rd.snapshot)
             for entry in rd.committed:
@@ -205,6 +210,14 @@ class EtcdServer:
             self._promote()
         elif was_leader and not now_leader:
             self._expiry.clear()
+
+    def _send_all(self, messages: list) -> None:
+        if not self.up:
+            return
+        traced = self.network.trace.enabled
+        for m in messages:
+            self.network.send(self.name, self.peers[m.to], m.type, _describe(m) if traced else m.type, m,
+                              cause=_cause_of(m) if traced else None)
 
     def _install(self, snap) -> None:
         old = self.store
@@ -298,7 +311,9 @@ class EtcdServer:
         kind, body = msg.kind, msg.body
         if kind == "Txn":
             self.store.check_txn(body["compares"], body["success"], body["failure"])
-            size = sum(len(op.key) + len(op.value) + len(op.range_end) for op in body["success"] + body["failure"])
+            size = request_size(body)
+            if size > MAX_GRPC_BYTES:
+                raise errors.MessageTooLargeError(f"{errors.MessageTooLargeError.message} ({size} vs. {MAX_GRPC_BYTES})")
             if size > MAX_REQUEST_BYTES:
                 raise errors.RequestTooLargeError()
         elif kind == "LeaseGrant":
@@ -344,7 +359,7 @@ class EtcdServer:
             self._answer(msg, self.store.range(**body))
             return
         self._next_request += 1
-        context = self._next_request
+        context = (self.id, self._next_request, msg.hop)     # the hop: the read's messages are caused by it
         self._reads[context] = (msg, self.kernel.call_later(REQUEST_TIMEOUT, self._expire_read, context))
         if not self.raft.read_index(context):
             self._reads.pop(context)[1].cancel()
@@ -352,13 +367,13 @@ class EtcdServer:
             return
         self._kick()
 
-    def _expire_read(self, context: int) -> None:
+    def _expire_read(self, context: tuple) -> None:
         waiter = self._reads.pop(context, None)
         if waiter is not None:
             self._read_waits = [(i, c) for i, c in self._read_waits if c != context]
             self._answer(waiter[0], errors.RequestTimeoutError())
 
-    def _read_ready(self, index: int, context: int) -> None:
+    def _read_ready(self, index: int, context: tuple) -> None:
         if context in self._reads:
             self._read_waits.append((index, context))
 
@@ -452,9 +467,8 @@ class EtcdServer:
         try:
             wid = self.store.watch(body["key"], body.get("range_end", ""), start, push, body.get("prev_kv", False))
         except errors.CompactedError:
-            self._answer(msg, -1)
-            self._push(-1, stream, (), compact_revision=self.store.compact_revision, canceled=True,
-                       cancel_reason="mvcc: required revision has been compacted")
+            self._answer(msg, -1)         # created, then cancelled: no header revision, no reason
+            self._push(-1, stream, (), revision=0, compact_revision=self.store.compact_revision, canceled=True)
             return
         box.append(wid)
         self._streams[wid] = stream
@@ -469,10 +483,12 @@ class EtcdServer:
             more = f" (+{len(events) - 1})" if len(events) > 1 else ""
             summary = f"watch {first.type} {first.kv.key}{more} rev={first.kv.mod_revision}"
         elif fields.get("canceled"):
-            summary = f"watch {wid} canceled: {fields.get('cancel_reason', '')}"
+            why = fields.get("cancel_reason") or f"compacted at {fields.get('compact_revision')}"
+            summary = f"watch {wid} canceled: {why}"
         else:
             summary = f"watch {wid} progress rev={self.store.revision}"
-        response = WatchResponse(wid, events, self.store.revision, seq=stream[1], **fields)
+        header = fields.pop("revision", self.store.revision)
+        response = WatchResponse(wid, events, header, seq=stream[1], **fields)
         self.network.send(self.name, stream[0], "WatchResponse", summary, response, cause=self._cause)
 
     def _cancel(self, wid: int, stream: list, reason: str) -> None:
@@ -503,11 +519,36 @@ class EtcdServer:
                       self.store.revision, self.store.size, self.store.size_in_use, self.store.alarm)
 
 
+def request_size(body: dict) -> int:
+    """What the request weighs as protobuf: each field's tag, length and bytes.
+
+    A txn of one plain PUT is what a client's Put becomes here, so it is weighed as the
+    PutRequest it stands for; other txns add a few bytes per operation and compare.
+    """
+    ops = body["success"] + body["failure"]
+    if not body["compares"] and len(ops) == 1 and ops[0].type == "PUT":
+        return _op_size(ops[0])
+    return sum(_op_size(op) + 4 for op in ops) + sum(14 + len(c.key) for c in body["compares"])
+
+
+def _op_size(op) -> int:
+    size = 0
+    for field in (op.key, op.value, op.range_end):
+        if field:
+            size += 1 + _varint_len(len(field)) + len(field)
+    return size
+
+
+def _varint_len(n: int) -> int:
+    return max(1, (n.bit_length() + 6) // 7)
+
+
 def _cause_of(m: Msg) -> Any:
+    """The client request a Raft message works for: its entries' or its read's."""
     for e in m.entries:
         if e.data is not None:
             return e.data[4]
-    return None
+    return m.context[2] if type(m.context) is tuple else None
 
 
 def _describe(m: Msg) -> str:
