@@ -7,7 +7,7 @@ the semantics of ``api/etcdserverpb/rpc.proto``.
 Invariants:
 - ``revision`` is the store's global revision; every transaction that changes
   something raises it by exactly one, and all its events carry that revision.
-- ``_history[key]`` lists the key's versions as ``[mod_revision, KeyValue | None]``
+- ``_history[key]`` lists the key's versions as ``(mod_revision, KeyValue | None)``
   oldest first; ``None`` is a tombstone. ``_keys`` indexes the keys that have any
   history. Compaction at revision r keeps, per key, the newest version at or below
   r (unless it is a tombstone) and everything above.
@@ -430,13 +430,13 @@ class MVCCStore:
 
     def _write(self, key: str, versions: Optional[list], rev: int, kv: Optional[KeyValue]) -> None:
         if versions is None:
-            self._history[key] = [[rev, kv]]
+            self._history[key] = [(rev, kv)]
             self._keys.add(key)
         elif versions[-1][0] == rev:
-            versions[-1][1] = kv             # a second write to one key inside one txn
+            versions[-1] = (rev, kv)          # a second write to one key inside one txn
             return
         else:
-            versions.append([rev, kv])
+            versions.append((rev, kv))
         cost = len(key) + (len(kv.value) if kv is not None else 0) + REVISION_OVERHEAD
         self.size += cost
         self.size_in_use += cost

@@ -248,12 +248,12 @@ class EtcdServer:
     def _apply_request(self, kind: str, body: Any) -> Any:
         store = self.store
         if kind == "Txn":
-            return store.apply_txn(body["compares"], body["success"], body["failure"])
+            return store.apply_txn(*body)
         if kind == "Compact":
             store.compact(body)
             return store.revision
         if kind == "LeaseGrant":
-            lease = store.lease_grant(body["id"], body["ttl"])
+            lease = store.lease_grant(*body)
             if self.is_leader:
                 self._expiry[lease.id] = self.kernel.now + lease.ttl
             return lease.id, lease.ttl
@@ -316,10 +316,10 @@ class EtcdServer:
                 raise errors.MessageTooLargeError(f"{errors.MessageTooLargeError.message} ({size} vs. {MAX_GRPC_BYTES})")
             if size > MAX_REQUEST_BYTES:
                 raise errors.RequestTooLargeError()
+            body = (body["compares"], body["success"], body["failure"])
         elif kind == "LeaseGrant":
-            ttl = max(body["ttl"], MIN_LEASE_TTL)
-            lease_id = body.get("id") or self._new_lease_id()
-            body = {"id": lease_id, "ttl": ttl}
+            body = (body.get("id") or self._new_lease_id(), max(body["ttl"], MIN_LEASE_TTL))
+        # A log entry is all tuples: immutable, and once Python's GC has seen it, never scanned again.
         self._next_request += 1
         request_id = self._next_request
         self._waiters[request_id] = (msg, self.kernel.call_later(REQUEST_TIMEOUT, self._expire_write, request_id))
