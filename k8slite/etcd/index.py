@@ -89,7 +89,3 @@ class SortedKeys:
         if i == len(self._maxes):
             return self._len
         return sum(len(c) for c in self._chunks[:i]) + bisect_left(self._chunks[i], key)
-
-    def __contains__(self, key: str) -> bool:
-        i = bisect_left(self._maxes, key)
-        return i < len(self._maxes) and self._chunks[i][bisect_left(self._chunks[i], key)] == key
