@@ -30,6 +30,8 @@ class Request:
     user: str = "system:anonymous"
     groups: tuple = ()
     content_type: str = "application/json"
+    accept: str = "application/json"   # e.g. "application/json;as=Table;v=v1;g=meta.k8s.io" for server-side printing
+    credential: Any = None              # what authenticates the caller: ("x509", cert PEM), ("token", str), or None
 
     def param(self, key: str, default: Optional[str] = None) -> Optional[str]:
         for k, v in self.query:
