@@ -1,7 +1,8 @@
-"""The command line: ``python -m k8slite demo`` prints the hops of creating a Deployment.
+"""The command line.
 
-``serve`` (the real REST API over HTTPS for the real kubectl) comes with the API
-server issue.
+``python -m k8slite demo`` prints the hops of creating a Deployment;
+``python -m k8slite serve --nodes 3 --port 6443 --kubeconfig ./kubeconfig`` runs a
+cluster on the wall clock and serves its API over HTTPS for the real kubectl.
 """
 from __future__ import annotations
 
@@ -53,6 +54,28 @@ def demo(args) -> int:
     return 0
 
 
+def serve(args) -> int:
+    import signal
+    import threading
+    from .serve import Server
+    server = Server(nodes=args.nodes, port=args.port, kubeconfig=args.kubeconfig, speed=args.speed, seed=args.seed,
+                    etcd_url=args.etcd, tls=not args.insecure)
+    server.start()
+    print(f"k8slite API server listening on {server.url}")
+    if args.kubeconfig:
+        print(f"kubeconfig written to {args.kubeconfig}: kubectl --kubeconfig {args.kubeconfig} get nodes")
+    print("Ctrl-C stops it.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    print("stopped")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m k8slite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +84,15 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--all", action="store_true", help="show every hop, replies and etcd traffic included")
     p.set_defaults(func=demo)
+    p = sub.add_parser("serve", help="run a cluster on the wall clock and serve its API over HTTPS")
+    p.add_argument("--nodes", type=int, default=3)
+    p.add_argument("--port", type=int, default=6443, help="the secure port (0: any free port)")
+    p.add_argument("--kubeconfig", help="write the admin's kubeconfig here")
+    p.add_argument("--speed", type=float, default=1.0, help="virtual seconds per wall second")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--etcd", help="store in a real etcd at this URL (its HTTP gateway) instead of k8slite's")
+    p.add_argument("--insecure", action="store_true", help="plain HTTP without authentication (for debugging)")
+    p.set_defaults(func=serve)
     args = parser.parse_args(argv)
     return args.func(args)
 

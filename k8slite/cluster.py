@@ -35,9 +35,12 @@ def node_ip(index: int) -> str:
 
 
 class Cluster:
-    def __init__(self, seed: int = 0, trace: bool = True, cluster_cidr: Optional[str] = None):
+    def __init__(self, seed: int = 0, trace: bool = True, cluster_cidr: Optional[str] = None, start: float = 0.0):
+        """``start``: the virtual time to begin at, in seconds since the epoch of ``api.meta``
+        (server mode starts near the wall clock's now, so timestamps read as real ones)."""
         self.seed = seed
         self.kernel = Kernel(seed)
+        self.kernel.now = start
         self.trace = Trace(enabled=trace)
         self.network = Network(self.kernel, self.trace)
         self.cluster_cidr = cluster_cidr
@@ -64,8 +67,9 @@ class Cluster:
         self._register("etcd", CONTROL_PLANE, self.etcd)
         return self.etcd
 
-    def add_apiserver(self) -> APIServer:
-        self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE)
+    def add_apiserver(self, etcd: object = "etcd") -> APIServer:
+        """``etcd``: the member endpoint, or a client such as ``gateway.RemoteEtcdClient`` for a real etcd."""
+        self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE, etcd=etcd)
         self.apiserver.start()
         self._register("kube-apiserver", CONTROL_PLANE, self.apiserver)
         return self.apiserver
@@ -106,10 +110,10 @@ class Cluster:
 
     @classmethod
     def up(cls, nodes: int = 3, seed: int = 0, trace: bool = True, cpu: str = "4", memory: str = "16Gi",
-           max_pods: int = 110) -> "Cluster":
+           max_pods: int = 110, start: float = 0.0) -> "Cluster":
         """``kubeadm init`` plus ``kubeadm join`` on ``nodes`` workers, run until every node is Ready."""
         cidr = "10.244.0.0/16" if nodes < 255 else "10.128.0.0/9"
-        cluster = cls(seed=seed, trace=trace, cluster_cidr=cidr)
+        cluster = cls(seed=seed, trace=trace, cluster_cidr=cidr, start=start)
         cluster.add_etcd()
         cluster.add_apiserver()
         cluster.run(seconds=1)

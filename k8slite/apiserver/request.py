@@ -48,6 +48,8 @@ class Request:
 class Response:
     code: int
     body: Any = None
+    content_type: str = ""              # "" = JSON (or text/plain for a str body)
+    warnings: tuple = ()                # sent as ``Warning: 299 - "..."`` headers over HTTP
 
     def status_line(self) -> str:
         return f"{self.code} {REASONS.get(self.code, '')}".rstrip()

@@ -11,8 +11,9 @@ Invariants:
   ``(time, sequence)`` and moves to ``_ready`` as a block when its time comes.
 - One seeded ``random.Random`` (``kernel.rng``) feeds every random choice.
 
-Simplified: no threads and no real I/O; server mode feeds requests in from outside
-through ``call_soon_threadsafe``. Cancelling a task cancels the plain future it
+Simplified: no threads and no real I/O; server mode runs the kernel on the wall clock
+(``run_realtime``) and feeds requests in from other threads through
+``call_soon_threadsafe``. Cancelling a task cancels the plain future it
 awaits (a ``Queue.get``, a reply), never a task it awaits: that task may belong
 to another component.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import heapq
 import random
 import threading
+import time
 import types
 from collections import deque
 from heapq import heappush
@@ -302,6 +304,7 @@ class Kernel:
         self._owned: dict = {}                 # owner -> {task: None}, insertion-ordered
         self._inbox: deque = deque()           # thread-safe hand-over for server mode
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)   # server mode: wakes run_realtime when work comes in
 
     # -- scheduling ---------------------------------------------------------
     def _at(self, delay: float, fn, arg) -> None:
@@ -319,6 +322,7 @@ class Kernel:
     def call_soon_threadsafe(self, fn: Callable[[Any], None], arg: Any = None) -> None:
         with self._lock:
             self._inbox.append((fn, arg))
+            self._wake.notify()
 
     def spawn(self, coro: Coroutine, name: str = "", cause: Optional[int] = -1, owner: Optional[str] = None) -> Task:
         """Start a task now (it first runs after the caller yields).
@@ -444,6 +448,28 @@ class Kernel:
         if fut.state == PENDING:
             raise Timeout(f"not done after {limit:g} virtual seconds")
         return fut.result()
+
+    def run_realtime(self, stop: threading.Event, speed: float = 1.0, origin: Optional[float] = None) -> None:
+        """Follow the wall clock until ``stop`` is set (server mode).
+
+        Virtual time becomes ``origin + speed * (wall seconds since the call)``
+        (``origin`` defaults to now; a later origin makes the kernel catch up first).
+        Between due events the thread sleeps, woken early by ``call_soon_threadsafe``.
+        """
+        wall0 = time.monotonic()
+        virtual0 = self.now if origin is None else origin
+        while not stop.is_set():
+            target = virtual0 + speed * (time.monotonic() - wall0)
+            self._loop(target, _NEVER)
+            if target > self.now:
+                self.now = target
+            heap = self._heap
+            wait = 0.05
+            if len(heap) > self._dead:
+                wait = min(wait, max(0.0, (heap[0][0] - self.now) / speed))
+            with self._wake:
+                if not self._inbox and not self._ready:
+                    self._wake.wait(wait)
 
     def pending(self) -> int:
         """Callbacks scheduled that will still do something (cancelled timers excluded)."""
