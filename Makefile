@@ -14,6 +14,8 @@ PIP    := $(BIN)/python -m pip -qq --disable-pip-version-check --no-input
 export JUPYTER_PLATFORM_DIRS := 1
 
 CHAPTERS := $(wildcard chapters)
+# Debian's kubectl 1.20, beside the machine's 1.27-1.33, for the server-mode tests.
+KUBECTL_120 := $(VENV)/kubectl-1.20/kubectl
 
 .PHONY: book test clean
 
@@ -32,7 +34,10 @@ book: $(STAMP)
 
 # One pytest run: tests/ (unit tests and tests/test_book.py, which builds the book
 # with -W), then every chapter under strict nbval in this same environment.
-test: $(STAMP)
+$(KUBECTL_120):
+	@sh tools/fetch-kubectl-1.20.sh $(VENV)/kubectl-1.20
+
+test: $(STAMP) $(KUBECTL_120)
 	$(BIN)/python -m pytest tests $(CHAPTERS) --nbval --nbval-current-env \
 		--nbval-cell-timeout=300 --durations=15 -q
 
