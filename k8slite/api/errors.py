@@ -8,7 +8,7 @@ errors aggregate into ``[a, b]``).
 Simplified: a bad value prints as Go would for strings, numbers, booleans and
 ``map[string]string``; any other value prints as compact JSON (Go prints ``%#v``) unless
 the caller hands in a ``GoValue`` carrying the exact Go rendering. ``RetryAfterSeconds``
-is only set for ``timeout``. There is no ``NotAcceptable``/``UnsupportedMediaType``.
+is only set for ``timeout`` and ``too_many_requests``. There is no ``NotAcceptable``.
 """
 from __future__ import annotations
 
@@ -237,6 +237,28 @@ def too_large(message: str) -> StatusError:
     return _status(413, "RequestEntityTooLarge", f"Request entity too large: {message}")
 
 
+def unsupported_media_type(message: str) -> StatusError:
+    """negotiation.errUnsupportedMediaType: a body in a format the endpoint does not take."""
+    return _status(415, "UnsupportedMediaType", message)
+
+
+def too_many_requests(message: str, retry_after_seconds: int = 0, causes: Optional[list] = None) -> StatusError:
+    """NewTooManyRequests: the client should retry later (429); ``details`` always present."""
+    details: dict = {}
+    if causes:
+        details["causes"] = causes
+    if retry_after_seconds:
+        details["retryAfterSeconds"] = retry_after_seconds
+    return _status(429, "TooManyRequests", message, details)
+
+
+def without_reason(message: str, code: int = 500) -> StatusError:
+    """What responsewriters.ErrorToAPIStatus makes of an error that is not a Status: the
+    error's text with code 500 and no reason (etcd's "request is too large", for one)."""
+    return StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "message": message, "code": code})
+
+
 def method_not_supported(qualified_resource: str, verb: str) -> StatusError:
     return _status(405, "MethodNotAllowed",
                    f"{verb} is not supported on resources of kind {json.dumps(qualified_resource)}",
@@ -248,8 +270,12 @@ def internal(message: str) -> StatusError:
                    {"causes": [{"message": message}]})
 
 
-def timeout(message: str, retry_after_seconds: int = 0) -> StatusError:
-    details = {"retryAfterSeconds": retry_after_seconds} if retry_after_seconds else {}
+def timeout(message: str, retry_after_seconds: int = 0, causes: Optional[list] = None) -> StatusError:
+    details: dict = {}
+    if causes:
+        details["causes"] = causes
+    if retry_after_seconds:
+        details["retryAfterSeconds"] = retry_after_seconds
     return _status(504, "Timeout", f"Timeout: {message}", details)
 
 

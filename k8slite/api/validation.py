@@ -498,9 +498,19 @@ def _namespace(obj: dict, old: Optional[dict]) -> list[Cause]:
     return []
 
 
+def is_valid_path_segment_name(name: str) -> list[str]:
+    """apimachinery path.IsValidPathSegmentName: RBAC names such as ``system:discovery`` are fine."""
+    for bad in (".", ".."):
+        if name == bad:
+            return [f"may not be '{bad}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+
+
 _NAME_VALIDATORS: dict[tuple[str, str], Callable[[str], list[str]]] = {
     ("", "Namespace"): is_dns1123_label,
     ("", "Service"): is_dns1035_label,
+    **{("rbac.authorization.k8s.io", kind): is_valid_path_segment_name
+       for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")},
 }
 _SPEC_VALIDATORS = {
     ("", "Pod"): _pod,

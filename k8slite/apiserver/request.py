@@ -105,6 +105,8 @@ def parse_request_info(method: str, path: str, watch: bool = False) -> RequestIn
     if not rest:
         return RequestInfo(verb=method.lower(), is_resource=False, path_parts=tuple(parts))
     version, rest = rest[0], rest[1:]
+    if not rest:                     # /api/v1, /apis/apps/v1: discovery, not a resource
+        return RequestInfo(verb=method.lower(), is_resource=False, path_parts=tuple(parts))
     verb = verb_for.get(method, method.lower())
     namespace = ""
     if len(rest) >= 2 and rest[0] == "namespaces":

@@ -10,23 +10,28 @@ verb's handler: admission (mutating), validation, admission (validating), storag
 Reads of ``resourceVersion=0`` lists and every watch are served from the watch cache.
 
 Simplified: no authentication or authorization yet (every caller is allowed; the
-request carries its user for later); no pagination; no bookmarks; the watch window
-is fixed in size.
+request carries its user for later); consistent lists (``resourceVersion`` unset) are read
+from etcd (ConsistentListFromCache, beta in v1.31, is taken as off); watches with an
+unset ``resourceVersion`` start from the watch cache; ``sendInitialEvents`` is served as
+with the WatchList gate on (off by default in v1.31); the watch window is fixed in size.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from ..api import errors
 from ..api.labels import FieldSelector, Selector
+from ..api.meta import is_dns1123_label
 from ..api.scheme import SCHEME, ResourceInfo, Scheme
 from ..etcd.client import EtcdClient
+from ..etcd.errors import EtcdError
 from ..sim import Kernel, Message, Network
 from .admission import Admission
 from .cacher import Cacher
-from .registry import Context, IPAllocator, Registry
+from .registry import Context, IPAllocator, Registry, validate_delete_options
 from .request import Request, Response, WatchEvent, parse_request_info
-from .storage import Storage
+from .storage import ContinueError, Storage, decode_continue, etcd_status
 
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-k8slite", "gitCommit": "k8slite",
            "gitTreeState": "clean", "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22.5",
@@ -130,62 +135,19 @@ class APIServer:
         if response is not None:
             self.network.reply(msg, response, _reply_summary(response))
 
-    async def handle(self, request: Request, msg: Optional[Message] = None) -> Optional[Response]:
-        """Serve one request; returns None for a watch (its reply is sent when it starts)."""
-        info = parse_request_info(request.method, request.path, request.param("watch") in ("true", "1"))
-        if not info.is_resource:
-            return self._non_resource(request)
-        registry = self.registries.get((info.group, info.resource))
-        if registry is None or registry.info.version != info.version and not _served_alias(registry.info, info):
-            raise _not_served()
-        ctx = Context(self, request.user, request.groups)
-        ns = info.namespace
-        if registry.info.namespaced is False:
-            ns = ""
-        elif info.verb in ("create", "update", "patch", "delete", "get") and not ns and info.subresource != "binding":
-            raise errors.not_found(registry.info.qualified_resource, info.name) if info.name else \
-                errors.bad_request("the server could not find the requested resource")
-        verb, sub = info.verb, info.subresource
-        if sub and sub not in registry.info.subresources:
-            raise errors.not_found(f"{registry.info.qualified_resource}/{sub}", info.name)
-        if verb == "get":
-            if sub == "scale":
-                return Response(200, await registry.get_scale(ns, info.name))
-            return Response(200, await registry.get(ns, info.name))
-        if verb == "list":
-            return Response(200, await self._list(registry, ns, request))
-        if verb == "watch":
-            await self._watch(registry, ns, request, msg)
-            return None
-        if verb == "create":
-            if sub == "binding":
-                return Response(201, await registry.bind(ctx, ns, info.name, request.body))
-            obj = await registry.create(ctx, ns, request.body)
-            return Response(201, obj)
-        if verb == "update":
-            if sub == "scale":
-                return Response(200, await registry.update_scale(ctx, ns, info.name, request.body))
-            return Response(200, await registry.update(ctx, ns, info.name, request.body, sub))
-        if verb == "patch":
-            if sub == "scale":
-                return Response(200, await registry.update_scale(ctx, ns, info.name, request.body,
-                                                                 request.content_type))
-            return Response(200, await registry.patch(ctx, ns, info.name, request.body, request.content_type, sub))
-        if verb == "delete":
-            self.admission.check_delete(registry.info, ns, info.name)
-            options = dict(request.body or {})
-            for key in ("gracePeriodSeconds", "propagationPolicy"):
-                if request.param(key) is not None:
-                    options[key] = int(request.param(key)) if key == "gracePeriodSeconds" else request.param(key)
-            code, body = await registry.delete(ctx, ns, info.name, options)
-            return Response(code, body)
-        if verb == "deletecollection":
-            items = (await self._list(registry, ns, request))["items"]
-            for item in items:
-                await registry.delete(ctx, item["metadata"].get("namespace", ""), item["metadata"]["name"],
-                                      dict(request.body or {}))
-            return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
-        raise errors.method_not_supported(registry.info.qualified_resource, verb)
+    async def handle(self, request: Request, msg: Optional[Message] = None,
+                     ctx: Optional[Context] = None) -> Optional[Response]:
+        """Serve one request; returns None for a watch (its reply is sent when it starts).
+
+        ``ctx`` (made from the request's user if not given) collects admission's warnings and
+        audit annotations. An etcd error that storage did not interpret becomes a reason-less
+        500 with etcd's text, as responsewriters.ErrorToAPIStatus writes any error that is not
+        a Status.
+        """
+        try:
+            return await _serve_request(self, request, msg, ctx)
+        except EtcdError as error:
+            raise etcd_status(error) from None
 
     def _non_resource(self, request: Request) -> Response:
         if request.path == "/version":
@@ -195,53 +157,105 @@ class APIServer:
         raise _not_served()
 
     @staticmethod
-    def _selectors(request: Request) -> tuple[Selector, FieldSelector]:
+    def _selectors(request: Request, info: Optional[ResourceInfo] = None) -> tuple[Selector, FieldSelector]:
+        """The label and field selectors; field labels are converted per kind (ConvertFieldLabel):
+        one the kind does not support is a 400 "field label not supported: x"."""
         try:
             labels = Selector.parse(request.param("labelSelector") or "")
             fields = FieldSelector.parse(request.param("fieldSelector") or "")
         except ValueError as error:
             raise errors.bad_request(str(error))
+        if info is not None and not fields.empty():
+            fields = FieldSelector([(convert_field_label(info, f), op, v) for f, op, v in fields.terms])
         return labels, fields
 
     async def _list(self, registry: Registry, namespace: str, request: Request) -> dict:
-        labels, fields = self._selectors(request)
-        rv = request.param("resourceVersion") or ""
-        if rv == "0" and registry.cacher.ready:
+        """ListResource, Cacher.GetList and store.GetList: from the watch cache when the
+        request allows a cached answer, else from etcd, a page at a time."""
+        opts = list_options(request, watch=False)
+        labels, fields = self._selectors(request, registry.info)
+        rv, match, limit, token = opts["resourceVersion"], opts["resourceVersionMatch"], opts["limit"], opts["continue"]
+        delegate = (rv == "" or bool(token) or (limit > 0 and rv != "0") or match not in ("", "NotOlderThan")
+                    or not registry.cacher.ready)
+        info = registry.info
+        if not delegate:
+            wanted = parse_resource_version(rv)
+            if wanted:
+                await registry.cacher.wait_until_fresh(wanted)
             items, revision = registry.cacher.list(namespace, labels, fields)
-        else:
-            objects, revision = await registry.storage.list(namespace)
-            items = registry.cacher.select(objects, namespace, labels, fields)
-        return {"kind": registry.info.list_kind, "apiVersion": registry.info.api_version,
-                "metadata": {"resourceVersion": str(revision)}, "items": items}
+            return {"kind": info.list_kind, "apiVersion": info.api_version,
+                    "metadata": {"resourceVersion": str(revision)}, "items": items}
+        storage = registry.storage
+        key_prefix, recursive = storage_key(registry, namespace, fields)
+        revision, continue_key, minimum = 0, "", 0
+        if token:
+            if rv not in ("", "0"):
+                raise errors.bad_request("specifying resource version is not allowed when using continue")
+            try:
+                continue_key, token_rv = decode_continue(token, key_prefix)
+            except ContinueError as error:
+                raise errors.bad_request(f"invalid continue token: {error}") from None
+            revision = max(token_rv, 0)
+        elif rv:
+            parsed = parse_resource_version(rv)
+            if match == "Exact" or (match == "" and limit > 0 and parsed > 0):
+                revision = parsed
+            if match in ("", "NotOlderThan"):
+                minimum = parsed
+        page = await storage.get_list(key_prefix, recursive, revision, limit if recursive else 0, continue_key,
+                                      paging_continue=bool(token), minimum_rv=minimum,
+                                      match=registry.cacher.matcher(labels, fields))
+        meta: dict = {"resourceVersion": str(page.revision)}
+        if page.continue_token:
+            meta["continue"] = page.continue_token
+            if page.remaining is not None:
+                meta["remainingItemCount"] = page.remaining
+        return {"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta, "items": page.items}
 
     # -- watch -------------------------------------------------------------------------
     async def _watch(self, registry: Registry, namespace: str, request: Request, msg: Message) -> None:
-        labels, fields = self._selectors(request)
-        rv = request.param("resourceVersion") or "0"
-        try:
-            since = int(rv)
-        except ValueError:
-            raise errors.bad_request(f'invalid resource version "{rv}"')
+        """handlers/watch.go and Cacher.Watch: 200 first, then the events; a start that is too
+        old is an ERROR event (410 Expired) inside the stream, which then ends."""
+        opts = list_options(request, watch=True)
+        labels, fields = self._selectors(request, registry.info)
+        rv = opts["resourceVersion"]
+        since = parse_resource_version(rv)
+        if not registry.cacher.ready:
+            raise errors.too_many_requests("storage is (re)initializing", 1)
+        timeout = opts["timeoutSeconds"]
+        if not timeout:
+            timeout = DEFAULT_WATCH_TIMEOUT * (self.kernel.rng.random() + 1.0)
         self._next_watch += 1
         wid = self._next_watch
         client = msg.src
-        timeout = float(request.param("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         resource = registry.info.resource
 
         def send(event_type: str, obj: dict, cause: Optional[int]) -> None:
-            name = obj["metadata"]["name"]
-            self.network.send(self.name, client, "WATCH", f"{event_type} {resource}/{name} rv={obj['metadata']['resourceVersion']}",
+            name = obj["metadata"].get("name", "")
+            what = f"{resource}/{name}" if name else resource
+            rv = obj["metadata"]["resourceVersion"]
+            self.network.send(self.name, client, "WATCH", f"{event_type} {what} rv={rv}",
                               WatchEvent(wid, event_type, obj), cause if cause is not None else -1)
 
+        def close() -> None:
+            if self._watches.pop(wid, None) is not None:
+                self.network.send(self.name, client, "WATCH_END", f"watch {wid} closed", wid, cause=None)
+
         self.network.reply(msg, Response(200, {"watch": wid}), f"200 OK watch {resource}")
+        self._watches[wid] = (registry.cacher, client)
         try:
-            registry.cacher.watch(wid, since, namespace, labels, fields, send)
+            await registry.cacher.watch(wid, since, namespace, labels, fields, send, close,
+                                        allow_bookmarks=opts["allowWatchBookmarks"], deadline=self.kernel.now + timeout,
+                                        send_initial_events=opts["sendInitialEvents"], consistent=rv == "")
         except errors.StatusError as error:
+            self._watches.pop(wid, None)
             self.network.send(self.name, client, "WATCH", f"ERROR {error.code} {error.reason}",
                               WatchEvent(wid, "ERROR", error.status))
             self.network.send(self.name, client, "WATCH_END", f"watch {wid} closed", wid)
             return
-        self._watches[wid] = (registry.cacher, client)
+        if wid not in self._watches:          # closed while it was starting
+            registry.cacher.stop(wid)
+            return
         self.kernel.call_later(timeout, self._expire_watch, wid)
 
     def _expire_watch(self, wid: int) -> None:
@@ -254,6 +268,275 @@ class APIServer:
         entry = self._watches.pop(wid, None)
         if entry is not None:
             entry[0].stop(wid)
+
+
+# -- the request path, verb by verb (module-level so that the class stays the server's shape) --
+
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024      # --max-request-body-bytes default (3 MiB)
+# What each subresource serves (the routes installer.go registers for it).
+SUBRESOURCE_VERBS = {"status": ("get", "update", "patch"), "scale": ("get", "update", "patch"),
+                     "binding": ("create",), "eviction": ("create",), "log": ("get",), "finalize": ("update",)}
+METHOD_NOT_ALLOWED = "the server does not allow this method on the requested resource"
+# pkg/apis/*/v1/conversion.go AddFieldLabelConversionFunc: the field labels each kind accepts.
+FIELD_LABELS = {
+    ("", "pods"): ("metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+                   "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs",
+                   "status.nominatedNodeName"),
+    ("", "nodes"): ("metadata.name", "spec.unschedulable"),
+    ("", "replicationcontrollers"): ("metadata.name", "metadata.namespace", "status.replicas"),
+    ("", "events"): ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                     "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                     "reason", "reportingComponent", "source", "type", "metadata.namespace", "metadata.name"),
+    ("", "namespaces"): ("status.phase", "metadata.name"),
+    ("", "secrets"): ("type", "metadata.namespace", "metadata.name"),
+    ("", "services"): ("metadata.namespace", "metadata.name", "spec.clusterIP", "spec.type"),
+    ("apps", "replicasets"): ("metadata.name", "metadata.namespace", "status.replicas"),
+    ("batch", "jobs"): ("metadata.name", "metadata.namespace", "status.successful"),
+}
+
+
+def convert_field_label(info: ResourceInfo, label: str) -> str:
+    """Scheme.ConvertFieldLabel: the kind's conversion func, else DefaultMetaV1FieldSelectorConversion."""
+    allowed = FIELD_LABELS.get((info.group, info.resource))
+    if allowed is None:
+        if label in ("metadata.name", "metadata.namespace"):
+            return label
+        raise errors.bad_request(f'"{label}" is not a known field selector: only "metadata.name", "metadata.namespace"')
+    if (info.group, info.resource) == ("", "pods") and label == "spec.host":
+        return "spec.nodeName"
+    if label not in allowed:
+        raise errors.bad_request(f"field label not supported: {label}")
+    return label
+
+
+def parse_resource_version(rv: str) -> int:
+    """APIObjectVersioner.ParseResourceVersion: "" and "0" are 0; anything else a uint64."""
+    if rv in ("", "0"):
+        return 0
+    if rv.isdigit():
+        return int(rv)
+    raise errors.bad_request(f'invalid resource version: resourceVersion: Invalid value: {json.dumps(rv)}: '
+                             f'strconv.ParseUint: parsing {json.dumps(rv)}: invalid syntax')
+
+
+def _bool_param(request: Request, key: str) -> Optional[bool]:
+    raw = request.param(key)
+    if raw is None:
+        return None
+    if raw in ("true", "1", "True", "TRUE", "t", "T"):
+        return True
+    if raw in ("false", "0", "False", "FALSE", "f", "F", ""):
+        return False
+    raise errors.bad_request(f'strconv.ParseBool: parsing {json.dumps(raw)}: invalid syntax')
+
+
+def _int_param(request: Request, key: str) -> Optional[int]:
+    raw = request.param(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise errors.bad_request(f'strconv.ParseInt: parsing {json.dumps(raw)}: invalid syntax') from None
+
+
+def list_options(request: Request, watch: bool) -> dict:
+    """metav1.ListOptions from the query, checked as validation.ValidateListOptions does
+    (a 422 on ListOptions.meta.k8s.io)."""
+    opts = {"resourceVersion": request.param("resourceVersion") or "",
+            "resourceVersionMatch": request.param("resourceVersionMatch") or "",
+            "continue": request.param("continue") or "",
+            "limit": _int_param(request, "limit") or 0,
+            "timeoutSeconds": _int_param(request, "timeoutSeconds") or 0,
+            "allowWatchBookmarks": bool(_bool_param(request, "allowWatchBookmarks")),
+            "sendInitialEvents": _bool_param(request, "sendInitialEvents")}
+    match, causes = opts["resourceVersionMatch"], []
+    if watch:
+        if opts["sendInitialEvents"] is not None and match != "NotOlderThan":
+            causes.append(errors.forbidden_field("resourceVersionMatch", "sendInitialEvents requires setting "
+                                                                         "resourceVersionMatch to NotOlderThan"))
+        if match:
+            if opts["sendInitialEvents"] is None:
+                causes.append(errors.forbidden_field(
+                    "resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+                                            "provided"))
+            if match != "NotOlderThan":
+                causes.append(errors.not_supported("resourceVersionMatch", match, ["NotOlderThan"]))
+            if opts["continue"]:
+                causes.append(errors.forbidden_field("resourceVersionMatch", "resourceVersionMatch is forbidden when "
+                                                                             "continue is provided"))
+    else:
+        if match:
+            if not opts["resourceVersion"]:
+                causes.append(errors.forbidden_field("resourceVersionMatch", "resourceVersionMatch is forbidden "
+                                                                             "unless resourceVersion is provided"))
+            if opts["continue"]:
+                causes.append(errors.forbidden_field("resourceVersionMatch", "resourceVersionMatch is forbidden when "
+                                                                             "continue is provided"))
+            if match not in ("Exact", "NotOlderThan"):
+                causes.append(errors.not_supported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]))
+            if match == "Exact" and opts["resourceVersion"] == "0":
+                causes.append(errors.forbidden_field("resourceVersionMatch", 'resourceVersionMatch "exact" is '
+                                                                             'forbidden for resourceVersion "0"'))
+        if opts["sendInitialEvents"] is not None:
+            causes.append(errors.forbidden_field("sendInitialEvents", "sendInitialEvents is forbidden for list"))
+    if causes:
+        raise errors.invalid("ListOptions.meta.k8s.io", "", causes)
+    return opts
+
+
+def storage_key(registry: Registry, namespace: str, fields: FieldSelector) -> tuple[str, bool]:
+    """Store.ListPredicate: one object's key when the field selector names it (MatchesSingle),
+    a namespace's prefix when it names the namespace of a cluster-wide list."""
+    storage = registry.storage
+    if registry.info.namespaced and not namespace:
+        single_ns = fields.exact_match("metadata.namespace")
+        if single_ns and not is_dns1123_label(single_ns):
+            namespace = single_ns
+    name = fields.exact_match("metadata.name")
+    if name and (namespace or not registry.info.namespaced):
+        return storage.key(namespace, name), False
+    return storage.list_prefix(namespace), True
+
+
+def _check_body_size(request: Request) -> None:
+    """--max-request-body-bytes: a body over 3 MiB is refused before it is decoded."""
+    if request.body is None:
+        return
+    size = len(json.dumps(request.body, separators=(",", ":")))
+    if size > MAX_REQUEST_BODY_BYTES:
+        raise errors.too_large(f"limit is {MAX_REQUEST_BODY_BYTES}")
+
+
+def delete_options(request: Request) -> dict:
+    """metav1.DeleteOptions: from the body when there is one, else from the query."""
+    body = request.body
+    if body:
+        if not isinstance(body, dict):
+            raise errors.bad_request("decoded object cannot be converted to DeleteOptions")
+        kind = body.get("kind")
+        if kind not in (None, "", "DeleteOptions"):
+            raise errors.bad_request("decoded object cannot be converted to DeleteOptions")
+        return {k: v for k, v in body.items() if k not in ("kind", "apiVersion")}
+    options: dict = {}
+    grace = _int_param(request, "gracePeriodSeconds")
+    if grace is not None:
+        options["gracePeriodSeconds"] = grace
+    if request.param("propagationPolicy") is not None:
+        options["propagationPolicy"] = request.param("propagationPolicy")
+    orphan = _bool_param(request, "orphanDependents")
+    if orphan is not None:
+        options["orphanDependents"] = orphan
+    dry_run = [v for k, v in request.query if k == "dryRun"]
+    if dry_run:
+        options["dryRun"] = dry_run
+    return options
+
+
+async def _serve_request(server: "APIServer", request: Request, msg: Optional[Message],
+                         ctx: Optional[Context] = None) -> Optional[Response]:
+    watch = request.param("watch") in ("true", "1")
+    info = parse_request_info(request.method, request.path, watch)
+    if not info.is_resource:
+        return server._non_resource(request)
+    registry = server.registries.get((info.group, info.resource))
+    if registry is None or registry.info.version != info.version and not _served_alias(registry.info, info):
+        raise _not_served()
+    rinfo = registry.info
+    if ctx is None:
+        ctx = Context(server, request.user, request.groups)
+    ctx.subresource = info.subresource
+    ns = info.namespace
+    verb, sub = info.verb, info.subresource
+    if rinfo.namespaced is False:
+        ns = ""
+    elif verb in ("create", "update", "patch", "delete", "get") and not ns and sub != "binding":
+        raise errors.not_found(rinfo.qualified_resource, info.name) if info.name else \
+            errors.bad_request("the server could not find the requested resource")
+    if sub:
+        if sub not in rinfo.subresources:
+            raise errors.not_found(f"{rinfo.qualified_resource}/{sub}", info.name)
+        if verb not in SUBRESOURCE_VERBS.get(sub, ()):
+            raise errors.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                      "message": METHOD_NOT_ALLOWED, "reason": "MethodNotAllowed", "details": {},
+                                      "code": 405})
+    elif verb == "get" and watch:       # a watch of one object: fieldSelector=metadata.name=<name>
+        verb = "watch"
+        request = Request(request.method, request.path.rsplit("/", 1)[0],
+                          tuple((k, v) for k, v in request.query if k != "fieldSelector")
+                          + (("fieldSelector", ",".join(filter(None, (request.param("fieldSelector"),
+                                                                      f"metadata.name={info.name}")))),),
+                          request.body, request.user, request.groups, request.content_type, request.accept,
+                          request.credential)
+    elif verb not in rinfo.verbs and not (verb == "watch" and "watch" in rinfo.verbs):
+        raise errors.method_not_supported(rinfo.qualified_resource, verb)
+    if verb in ("create", "update", "patch", "delete", "deletecollection"):
+        _check_body_size(request)
+    if verb == "get":
+        if sub == "scale":
+            return Response(200, await registry.get_scale(ns, info.name))
+        if sub == "log":
+            return await registry.logs(ctx, ns, info.name, request.param)
+        if request.param("resourceVersion") == "0" and registry.cacher.ready:
+            cached = registry.cacher.get(ns, info.name)
+            if cached is None:
+                raise errors.not_found(rinfo.qualified_resource, info.name)
+            return Response(200, cached)
+        return Response(200, await registry.get(ns, info.name))
+    if verb == "list":
+        return Response(200, await server._list(registry, ns, request))
+    if verb == "watch":
+        await server._watch(registry, ns, request, msg)
+        return None
+    if verb == "create":
+        if sub == "binding" or (rinfo.resource == "bindings" and not rinfo.group):
+            name = info.name
+            if not sub and isinstance(request.body, dict):        # POST .../bindings names the pod in the body
+                name = (request.body.get("metadata") or {}).get("name", "")
+            return Response(201, await server.registries[("", "pods")].bind(ctx, ns, name, request.body))
+        if sub == "eviction":
+            return await registry.evict(ctx, ns, info.name, request.body)
+        return Response(201, await registry.create(ctx, ns, request.body))
+    if verb == "update":
+        if sub == "scale":
+            return Response(200, await registry.update_scale(ctx, ns, info.name, request.body))
+        if sub == "finalize":
+            return Response(200, await registry.finalize(ctx, info.name, request.body))
+        return Response(200, await registry.update(ctx, ns, info.name, request.body, sub))
+    if verb == "patch":
+        if sub == "scale":
+            return Response(200, await registry.update_scale(ctx, ns, info.name, request.body,
+                                                             request.content_type or "application/json"))
+        return Response(200, await registry.patch(ctx, ns, info.name, request.body, request.content_type, sub))
+    if verb == "delete":
+        options = delete_options(request)
+        body, deleted = await registry.delete(ctx, ns, info.name, options)
+        code = 202 if not deleted and options.get("orphanDependents") is False else 200
+        return Response(code, body)
+    if verb == "deletecollection":
+        options = delete_options(request)
+        list_request = Request(request.method, request.path,
+                               tuple((k, v) for k, v in request.query if k not in ("limit",))
+                               + (("limit", request.param("limit") or str(DELETE_COLLECTION_PAGE_SIZE)),),
+                               None, request.user, request.groups)
+        validate_delete_options(options)
+        listed = await server._list(registry, ns, list_request)
+        items = list(listed["items"])
+        while listed["metadata"].get("continue") and not request.param("limit"):
+            more = Request(request.method, request.path,
+                           tuple((k, v) for k, v in list_request.query if k not in ("resourceVersion",
+                                                                                  "resourceVersionMatch"))
+                           + (("continue", listed["metadata"]["continue"]),), None, request.user, request.groups)
+            listed = await server._list(registry, ns, more)
+            items += listed["items"]
+        await registry.delete_collection(ctx, ns, items, options)
+        listed = dict(listed, items=items)
+        listed["metadata"] = {k: v for k, v in listed["metadata"].items() if k == "resourceVersion"}
+        return Response(200, listed)
+    raise errors.method_not_supported(rinfo.qualified_resource, verb)
+
+
+DELETE_COLLECTION_PAGE_SIZE = 10000          # store.go deleteCollectionPageSize
 
 
 def _served_alias(info: ResourceInfo, request_info) -> bool:

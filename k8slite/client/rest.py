@@ -98,10 +98,34 @@ class Client:
         return await self.request("GET", resource_path(info, namespace, name, subresource))
 
     async def list(self, info: ResourceInfo, namespace: str = "", label_selector: str = "",
-                   field_selector: str = "", resource_version: Optional[str] = None) -> dict:
+                   field_selector: str = "", resource_version: Optional[str] = None, limit: Optional[int] = None,
+                   continue_token: Optional[str] = None, resource_version_match: Optional[str] = None) -> dict:
+        """One list request; with ``limit``, one page (``metadata.continue`` asks for the next)."""
         query = (("labelSelector", label_selector or None), ("fieldSelector", field_selector or None),
-                 ("resourceVersion", resource_version))
+                 ("resourceVersion", resource_version), ("resourceVersionMatch", resource_version_match),
+                 ("limit", limit), ("continue", continue_token or None))
         return await self.request("GET", resource_path(info, namespace), query)
+
+    async def delete_collection(self, info: ResourceInfo, namespace: str = "", label_selector: str = "",
+                                field_selector: str = "", propagation_policy: Optional[str] = None) -> dict:
+        query = (("labelSelector", label_selector or None), ("fieldSelector", field_selector or None),
+                 ("propagationPolicy", propagation_policy))
+        return await self.request("DELETE", resource_path(info, namespace), query)
+
+    async def evict(self, namespace: str, name: str, delete_options: Optional[dict] = None) -> dict:
+        """POST pods/{name}/eviction with a policy/v1 Eviction (what kubectl drain sends)."""
+        eviction: dict = {"apiVersion": "policy/v1", "kind": "Eviction",
+                          "metadata": {"name": name, "namespace": namespace}}
+        if delete_options:
+            eviction["deleteOptions"] = delete_options
+        return await self.request("POST", f"/api/v1/namespaces/{namespace}/pods/{name}/eviction", body=eviction)
+
+    async def logs(self, namespace: str, name: str, container: Optional[str] = None,
+                   tail_lines: Optional[int] = None, timestamps: bool = False, previous: bool = False) -> str:
+        """GET pods/{name}/log: the container's log as text."""
+        query = (("container", container), ("tailLines", tail_lines), ("timestamps", "true" if timestamps else None),
+                 ("previous", "true" if previous else None))
+        return await self.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log", query)
 
     async def create(self, info: ResourceInfo, namespace: str, obj: dict, subresource: str = "",
                      name: str = "") -> dict:

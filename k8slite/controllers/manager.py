@@ -4,6 +4,11 @@ Mirrors kubernetes v1.31 ``cmd/kube-controller-manager/app/controllermanager.go`
 (``Run``: build the shared informer factory, start each enabled controller, then
 start the informers) and its controller descriptors (``apps.go``, ``core.go``).
 
+With ``--use-service-account-credentials`` (kubeadm sets it), each controller calls
+the API server as its own service account in ``kube-system`` (``system:serviceaccount:
+kube-system:deployment-controller`` ...), which RBAC's ``system:controller:*`` roles
+allow; the shared informers use the manager's own identity.
+
 Simplified: no leader election yet (one controller manager); the enabled
 controllers are deployment, replicaset, nodeipam and serviceaccount.
 """
@@ -34,18 +39,26 @@ class ControllerManager:
             self.network.listen(self.name, self.host, self._handle)
         factory = SharedInformerFactory(self.kernel, self.client, self.name)
         self.factory = factory
+        deployment, replicaset = self._as("deployment-controller"), self._as("replicaset-controller")
+        node, serviceaccount = self._as("node-controller"), self._as("service-account-controller")
         self.controllers = {
-            "deployment": DeploymentController(self.kernel, self.client, factory,
-                                               EventRecorder(self.kernel, self.client, "deployment-controller")),
-            "replicaset": ReplicaSetController(self.kernel, self.client, factory,
-                                               EventRecorder(self.kernel, self.client, "replicaset-controller")),
-            "nodeipam": NodeIpamController(self.kernel, self.client, factory,
-                                           EventRecorder(self.kernel, self.client, "node-controller"),
+            "deployment": DeploymentController(self.kernel, deployment, factory,
+                                               EventRecorder(self.kernel, deployment, "deployment-controller")),
+            "replicaset": ReplicaSetController(self.kernel, replicaset, factory,
+                                               EventRecorder(self.kernel, replicaset, "replicaset-controller")),
+            "nodeipam": NodeIpamController(self.kernel, node, factory,
+                                           EventRecorder(self.kernel, node, "node-controller"),
                                            self.cluster_cidr),
-            "serviceaccount": ServiceAccountsController(self.kernel, self.client, factory),
+            "serviceaccount": ServiceAccountsController(self.kernel, serviceaccount, factory),
         }
         factory.start()
         self.kernel.spawn(self._run(), "controllers start", cause=None, owner=self.name)
+
+    def _as(self, service_account: str) -> Client:
+        """A controller's own client: its service account's credentials (the replies come back on the
+        manager's endpoint like any request's)."""
+        return Client(self.kernel, self.network, self.name, f"system:serviceaccount:kube-system:{service_account}",
+                      ("system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"))
 
     async def _run(self) -> None:
         await self.factory.wait_for_cache_sync()
