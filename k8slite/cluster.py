@@ -53,7 +53,8 @@ class Cluster:
         self.kubelets: dict[str, Kubelet] = {}
         self.runtimes: dict[str, ContainerRuntime] = {}
         self.trace.revision = lambda: self.etcd.store.revision if self.etcd is not None else 0
-        self.admin = Client(self.kernel, self.network, "kubectl", "kubernetes-admin", ("system:masters",))
+        # admin.conf's identity: kubeadm (>= 1.29) makes it a cluster admin through a group binding.
+        self.admin = Client(self.kernel, self.network, "kubectl", "kubernetes-admin", ("kubeadm:cluster-admins",))
         self.network.listen("kubectl", "admin", self.admin.on_message)
         self.kubectl = Kubectl(self.kernel, self.admin)
 
@@ -72,7 +73,21 @@ class Cluster:
         self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE, etcd=etcd)
         self.apiserver.start()
         self._register("kube-apiserver", CONTROL_PLANE, self.apiserver)
+        self.kernel.spawn(self._kubeadm_init_objects(), "kubeadm init", cause=None)
         return self.apiserver
+
+    async def _kubeadm_init_objects(self) -> None:
+        """What ``kubeadm init`` writes once the API server answers, as super-admin.conf's user
+        (``system:masters``): the binding that makes admin.conf's group a cluster admin, and friends."""
+        from .apiserver.bootstrap_policy import kubeadm_objects
+        super_admin = Client(self.kernel, self.network, "kubectl", "kubernetes-super-admin", ("system:masters",))
+        while self.apiserver is None or not self.apiserver.ready:
+            await self.kernel.sleep(0.1)
+        bindings = SCHEME.by_resource("rbac.authorization.k8s.io", "clusterrolebindings")
+        for obj in kubeadm_objects():
+            if self.apiserver.cached("clusterrolebindings", "", obj["metadata"]["name"],
+                                     "rbac.authorization.k8s.io") is None:
+                await super_admin.create(bindings, "", obj)
 
     def add_controller_manager(self) -> ControllerManager:
         cidr = self.cluster_cidr or "10.244.0.0/16"

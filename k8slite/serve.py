@@ -16,9 +16,11 @@ simulated network.
 from __future__ import annotations
 
 import os
+import ssl
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from typing import Optional
 
 from .api.meta import EPOCH
@@ -26,6 +28,8 @@ from .apiserver.http import HTTPFront
 from .cluster import Cluster
 
 STARTUP_MARGIN = 120.0      # virtual seconds the cluster may take to come up before it meets the wall clock
+# Without TLS (--insecure, for debugging) there is no client certificate: every request is the admin's.
+ADMIN_WITHOUT_TLS = ("sim", "kubernetes-admin", ("kubeadm:cluster-admins",))
 
 
 class Server:
@@ -38,6 +42,7 @@ class Server:
         self.etcd_url = etcd_url
         self.use_tls = tls
         self.cluster: Optional[Cluster] = None
+        self.pki = None
         self.front: Optional[HTTPFront] = None
         self._stop = threading.Event()
         self._kernel_thread: Optional[threading.Thread] = None
@@ -61,12 +66,14 @@ class Server:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the cluster did not come up on the real etcd within 60 s")
                 time.sleep(0.1)
-        tls_context, credentials = self._pki() if self.use_tls else (None, None)
+        tls_context = self.call(self._pki) if self.use_tls else None
         self.front = HTTPFront(self.cluster.kernel, self.cluster.network, self.cluster.apiserver.name,
-                               ("127.0.0.1", self.port), tls_context)
+                               ("127.0.0.1", self.port), tls_context,
+                               trusted=None if self.use_tls else ADMIN_WITHOUT_TLS)
+        self.cluster.apiserver.server_address = "%s:%d" % self.front.address[:2]
         self.front.start()
         if self.kubeconfig:
-            self.write_kubeconfig(self.kubeconfig, credentials)
+            self.write_kubeconfig(self.kubeconfig)
         return self
 
     def _run_kernel(self) -> None:
@@ -123,17 +130,45 @@ class Server:
         return done.get("value")
 
     # -- credentials --------------------------------------------------------------------
-    def _pki(self):
-        """The TLS context of the secure port and the admin's credentials (filled in with the PKI)."""
-        return None, None
+    def _pki(self) -> ssl.SSLContext:
+        """The cluster's CA and certificates (kubeadm's set), the API server's authenticator that
+        checks them, and the TLS context of the secure port. Runs on the kernel's thread."""
+        from .apiserver.authn import new_authenticator, virtual_clock
+        from .pki import ClusterPKI
+        apiserver = self.cluster.apiserver
+        # The cluster's clock is the wall clock here: certificates must be valid now, not in 2024.
+        self.pki = ClusterPKI(self.seed, validity=timedelta(days=3650))
+        apiserver.authenticator = new_authenticator(
+            self.pki, virtual_clock(self.cluster.kernel),
+            getter=lambda resource, namespace, name: apiserver.cached(resource, namespace, name))
+        serving = self.pki.apiserver()
+        cert_file = os.path.join(self._workdir.name, "apiserver.crt")
+        key_file = os.path.join(self._workdir.name, "apiserver.key")
+        with open(cert_file, "wb") as f:
+            f.write(serving.cert_pem)
+        with open(key_file, "wb") as f:
+            f.write(serving.key_pem)
+        os.chmod(key_file, 0o600)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        context.verify_mode = ssl.CERT_OPTIONAL            # a client certificate is one way to authenticate
+        context.load_verify_locations(cadata=self.pki.ca.cert_pem.decode())
+        context.set_alpn_protocols(["http/1.1"])
+        return context
 
-    def write_kubeconfig(self, path: str, credentials=None) -> str:
-        """A kubeconfig for the admin, as ``/etc/kubernetes/admin.conf``."""
-        text = (f"apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {self.url}\n  name: k8slite\n"
-                f"contexts:\n- context:\n    cluster: k8slite\n    user: kubernetes-admin\n"
-                f"  name: kubernetes-admin@k8slite\ncurrent-context: kubernetes-admin@k8slite\n"
-                f"preferences: {{}}\nusers:\n- name: kubernetes-admin\n  user: {{}}\n")
+    def kubeconfig_text(self, user: str = "kubernetes-admin", groups: tuple = ()) -> str:
+        """A kubeconfig for ``user`` (default: admin.conf's), with a client certificate from the CA."""
+        from .pki import kubeconfig
+        if not self.use_tls:
+            return (f"apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {self.url}\n  name: kubernetes\n"
+                    f"contexts:\n- context:\n    cluster: kubernetes\n    user: {user}\n  name: {user}@kubernetes\n"
+                    f"current-context: {user}@kubernetes\npreferences: {{}}\nusers:\n- name: {user}\n  user: {{}}\n")
+        cert = self.pki.admin() if user == "kubernetes-admin" and not groups else self.pki.user(user, groups)
+        return kubeconfig(self.url, user, cert, ca=self.pki.ca)
+
+    def write_kubeconfig(self, path: str, user: str = "kubernetes-admin", groups: tuple = ()) -> str:
+        """Write ``kubeconfig_text`` to ``path`` (mode 0600), as ``/etc/kubernetes/admin.conf``."""
         with open(path, "w") as f:
-            f.write(text)
+            f.write(self.kubeconfig_text(user, groups))
         os.chmod(path, 0o600)
         return path

@@ -14,6 +14,8 @@ from k8slite.apiserver.server import APIServer
 from k8slite.apiserver.storage import COMPACT_REV_KEY, INCONSISTENT_CONTINUE
 from k8slite.client.rest import Client
 from k8slite.etcd.server import EtcdServer
+
+ADMIN = ("sim", "kubernetes-admin", ("system:masters",))
 from k8slite.sim import Kernel, Network, Trace
 
 CONFIGMAPS = SCHEME.by_resource("", "configmaps")
@@ -37,7 +39,7 @@ class World:
 
     def call(self, method: str, path: str, query: tuple = (), body=None, content_type="application/json") -> Response:
         request = Request(method, path, tuple((k, str(v)) for k, v in query), body, "kubernetes-admin",
-                          ("system:masters",), content_type)
+                          ("system:masters",), content_type, credential=ADMIN)
         return self.kernel.run_until_complete(self.net.request("kubectl", "kube-apiserver", method, request.line(),
                                                                request, 30.0))
 
@@ -60,7 +62,7 @@ class World:
                 got.append(("END", None))
         self.net.listen(name, "outside", on_message)
         request = Request("GET", path, (("watch", "true"),) + tuple((k, str(v)) for k, v in query),
-                          None, "kubernetes-admin", ("system:masters",))
+                          None, "kubernetes-admin", ("system:masters",), credential=ADMIN)
         reply = self.kernel.run_until_complete(self.net.request(name, "kube-apiserver", "GET", request.line(),
                                                                 request, 30.0))
         got.append(("REPLY", reply))

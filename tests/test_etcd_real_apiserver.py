@@ -27,7 +27,7 @@ def test_the_api_server_stores_objects_in_a_real_etcd(real_etcd):
     apiserver = APIServer(kernel, network, etcd=etcd)
     apiserver.start()
     settle(kernel, lambda: apiserver.ready and apiserver.cached("namespaces", "", "default") is not None)
-    client = Client(kernel, network, "kubectl", "admin", server=apiserver.name)
+    client = Client(kernel, network, "kubectl", "admin", ("system:masters",), server=apiserver.name)
     network.listen("kubectl", "admin", client.on_message)
     configmaps = SCHEME.by_resource("", "configmaps")
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "real", "namespace": "default"},

@@ -61,7 +61,7 @@ def world(tmp_path):
     EtcdServer(k, net)
     api = APIServer(k, net)
     api.start()
-    c = Client(k, net, "kubectl", "kubernetes-admin")
+    c = Client(k, net, "kubectl", "kubernetes-admin", ("system:masters",))
     net.listen("kubectl", "admin", c.on_message)
     k.run(seconds=1)
     k.run_until_complete(c.create(SCHEME.by_resource("", "serviceaccounts"), "default", {"metadata": {"name": "default"}}))

@@ -545,14 +545,15 @@ def test_real_kubectl_get_all_across_namespaces(stub, cluster):
     a, b = pod_names(cluster)
     [rs] = cluster.objects("replicasets")
     web_ip = cluster.objects("services")[1]["spec"]["clusterIP"]
+    w = max(len("CLUSTER-IP"), len(web_ip)) + 3            # kubectl pads each column to its widest cell
     assert rendered(stub, "1.31", "get", "all", "-A") == (
         "NAMESPACE   NAME                       READY   STATUS    RESTARTS   AGE\n"
         f"default     pod/{a}   1/1     Running   0          30s\n"
         f"default     pod/{b}   1/1     Running   0          30s\n"
         "\n"
-        "NAMESPACE   NAME                 TYPE        CLUSTER-IP      EXTERNAL-IP   PORT(S)   AGE\n"
-        "default     service/kubernetes   ClusterIP   10.96.0.1       <none>        443/TCP   32s\n"
-        f"default     service/web          ClusterIP   {web_ip:<15} <none>        80/TCP    30s\n"
+        f"NAMESPACE   NAME                 TYPE        {'CLUSTER-IP':<{w}}EXTERNAL-IP   PORT(S)   AGE\n"
+        f"default     service/kubernetes   ClusterIP   {'10.96.0.1':<{w}}<none>        443/TCP   32s\n"
+        f"default     service/web          ClusterIP   {web_ip:<{w}}<none>        80/TCP    30s\n"
         "\n"
         "NAMESPACE   NAME                  READY   UP-TO-DATE   AVAILABLE   AGE\n"
         "default     deployment.apps/web   2/2     2            2           30s\n"

@@ -31,7 +31,7 @@ from ..api.labels import FieldSelector, Selector, object_fields, pod_fields
 from ..api.scheme import ResourceInfo
 from ..etcd.mvcc import DELETE, prefix_end
 from ..etcd.server import WatchResponse
-from .storage import Storage, decode, too_large_resource_version
+from .storage import Storage, too_large_resource_version
 
 BOOKMARK_FREQUENCY = 60.0            # cacher.go defaultBookmarkFrequency
 PRE_TIMEOUT_BOOKMARK = 2.0           # cache_watcher.go: a bookmark 2 s before the watch's deadline
@@ -133,6 +133,9 @@ class Cacher:
         return f"{meta.get('namespace', '')}/{meta['name']}"
 
     # -- etcd -> cache ------------------------------------------------------------
+    def _open(self, kv) -> dict:
+        return self.storage.open(kv.key, kv.value, kv.mod_revision)
+
     def _on_etcd(self, response: WatchResponse, hop: Optional[int]) -> None:
         if response.canceled:
             if response.compact_revision:
@@ -144,7 +147,7 @@ class Cacher:
             return
         for event in response.events:
             rev = event.kv.mod_revision
-            old = decode(event.prev_kv.value, event.prev_kv.mod_revision) if event.prev_kv else None
+            old = self._open(event.prev_kv) if event.prev_kv else None
             if event.type == DELETE:
                 if old is None:
                     continue
@@ -153,7 +156,7 @@ class Cacher:
                 kind = "DELETED"
                 self._objects.pop(self._key(obj), None)
             else:
-                obj = decode(event.kv.value, rev)
+                obj = self._open(event.kv)
                 kind = "ADDED" if old is None else "MODIFIED"
                 self._objects[self._key(obj)] = obj
             self.revision = rev

@@ -40,9 +40,12 @@ class HTTPFront:
     """Serves the simulated API server ``apiserver`` on a real (TLS) socket."""
 
     def __init__(self, kernel: Kernel, network: Network, apiserver: str = "kube-apiserver",
-                 address: tuple[str, int] = ("127.0.0.1", 6443), tls: Optional[ssl.SSLContext] = None):
+                 address: tuple[str, int] = ("127.0.0.1", 6443), tls: Optional[ssl.SSLContext] = None,
+                 trusted: Any = None):
+        """``trusted``: a credential given to every request that brings none (plain HTTP only)."""
         self.kernel, self.network, self.apiserver = kernel, network, apiserver
         self.tls = tls
+        self.trusted = trusted
         self._watches: dict[int, "queue.Queue"] = {}      # watch id -> the HTTP thread's queue
         self._early: dict[int, list] = {}                 # events that beat the watch's registration
         network.listen(ENDPOINT, HOST, self._on_message)
@@ -168,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             return ("token", auth[7:].strip())
         getpeercert = getattr(self.connection, "getpeercert", None)
         cert = getpeercert(binary_form=True) if getpeercert is not None else None
-        return ("x509", cert) if cert else None
+        return ("x509", cert) if cert else self.front.trusted
 
     def _reply(self, response: Response) -> None:
         body = response.body

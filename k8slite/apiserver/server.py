@@ -5,12 +5,14 @@ Mirrors kubernetes v1.31 ``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/`
 ``pkg/controlplane/instance.go`` (the resources it serves) and
 ``pkg/controlplane/controller/kubernetesservice`` (the ``kubernetes`` Service).
 
-The chain for every request: parse the RequestInfo, find the resource, then the
-verb's handler: admission (mutating), validation, admission (validating), storage.
+The chain for every request, as ``DefaultBuildHandlerChain`` orders its filters:
+audit (RequestReceived), authentication (401), authorization (403: system:masters,
+then Node, then RBAC), then the verb's handler: admission (mutating), validation,
+admission (validating), storage; the answer is audited (ResponseComplete) and, for
+clients that ask for it (``Accept: ...;as=Table``), printed server-side as a Table.
 Reads of ``resourceVersion=0`` lists and every watch are served from the watch cache.
 
-Simplified: no authentication or authorization yet (every caller is allowed; the
-request carries its user for later); consistent lists (``resourceVersion`` unset) are read
+Simplified: consistent lists (``resourceVersion`` unset) are read
 from etcd (ConsistentListFromCache, beta in v1.31, is taken as off); watches with an
 unset ``resourceVersion`` start from the watch cache; ``sendInitialEvents`` is served as
 with the WatchList gate on (off by default in v1.31); the watch window is fixed in size.
@@ -18,6 +20,7 @@ with the WatchList gate on (off by default in v1.31); the watch window is fixed 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Optional
 
 from ..api import errors
@@ -27,7 +30,13 @@ from ..api.scheme import SCHEME, ResourceInfo, Scheme
 from ..etcd.client import EtcdClient
 from ..etcd.errors import EtcdError
 from ..sim import Kernel, Message, Network
+from . import discovery, openapi, tables
 from .admission import Admission
+from .audit import AuditLog
+from .authn import Authenticator, UserInfo, self_subject_review, token_review
+from .authz import (attributes_for, forbidden, new_authorizer, self_subject_access_review,
+                    self_subject_rules_review, subject_access_review)
+from .bootstrap_policy import bootstrap_objects
 from .cacher import Cacher
 from .registry import Context, IPAllocator, Registry, validate_delete_options
 from .request import Request, Response, WatchEvent, parse_request_info
@@ -37,17 +46,30 @@ VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-k8slite", "gitCom
            "gitTreeState": "clean", "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22.5",
            "compiler": "gc", "platform": "linux/amd64"}
 DEFAULT_WATCH_TIMEOUT = 1800.0    # --min-request-timeout
+VIRTUAL_GROUPS = ("authorization.k8s.io", "authentication.k8s.io")   # review kinds: create-only, not stored
 
 
 class APIServer:
     def __init__(self, kernel: Kernel, network: Network, name: str = "kube-apiserver", host: str = "control-plane",
                  etcd: str | list[str] | object = "etcd", scheme: Scheme = SCHEME,
-                 service_cidr: str = "10.96.0.0/12", advertise_address: str = "10.0.0.1"):
+                 service_cidr: str = "10.96.0.0/12", advertise_address: str = "10.0.0.1",
+                 authenticator: Optional[Authenticator] = None,
+                 authorization_modes: tuple = ("Node", "RBAC"), audit: Optional[AuditLog] = None,
+                 encryption: Any = None):
         """``etcd``: the member endpoint(s) to use (``--etcd-servers``), or a ready client such
-        as ``gateway.RemoteEtcdClient`` for a real etcd."""
+        as ``gateway.RemoteEtcdClient`` for a real etcd. ``authenticator``: who a request is
+        (default: the simulation's own components, trusted by name; no anonymous users);
+        ``authorization_modes``: ``--authorization-mode``; ``audit``: an AuditLog;
+        ``encryption``: an ``encryption.Transformer`` for data at rest."""
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
         self.scheme = scheme
         self.advertise_address = advertise_address
+        self.server_address = f"{advertise_address}:6443"    # what discovery tells clients (server mode: the front's)
+        self.authenticator = authenticator or Authenticator()
+        self.authorization_modes = tuple(authorization_modes)
+        self.authorizer = None
+        self.audit = audit
+        self.encryption = encryption
         self.etcd = etcd if hasattr(etcd, "txn") else EtcdClient(kernel, network, name, etcd)
         self.admission = Admission(self)
         self.service_ips = IPAllocator(service_cidr)
@@ -65,15 +87,27 @@ class APIServer:
     async def _start(self) -> None:
         self.registries = {}
         for info in self.scheme.all():
-            storage = Storage(self.etcd, info)
+            if info.group in VIRTUAL_GROUPS:
+                continue                     # access and token reviews are answered, never stored
+            storage = Storage(self.etcd, info, self.encryption)
             self.registries[(info.group, info.resource)] = Registry(self, info, storage, Cacher(storage))
         for registry in self.registries.values():
             await registry.cacher.start()
         for svc in registry_list(self.registries[("", "services")]):
             for ip in svc.get("spec", {}).get("clusterIPs") or []:
                 self.service_ips.allocate(None, ip)
+        if self.authorization_modes:
+            self.authorizer = new_authorizer(self.authorization_modes, self._list_objects, self._revision)
         await self._bootstrap()
         self.ready = True
+
+    def _list_objects(self, group: str, resource: str) -> list:
+        registry = self.registries.get((group, resource))
+        return registry.cacher.objects() if registry is not None else []
+
+    def _revision(self, group: str, resource: str) -> int:
+        registry = self.registries.get((group, resource))
+        return registry.cacher.revision if registry is not None else 0
 
     async def _bootstrap(self) -> None:
         """What the API server itself ensures exists (system namespaces, the kubernetes Service)."""
@@ -89,6 +123,15 @@ class APIServer:
                 "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
                 "spec": {"clusterIP": str(self.service_ips.network.network_address + 1),
                          "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+        if "RBAC" in self.authorization_modes:
+            # The RBAC post-start hook: the default roles and bindings, created when missing.
+            for obj in bootstrap_objects():
+                group, _, _ = obj["apiVersion"].rpartition("/")
+                info = self.scheme.by_kind(obj["apiVersion"], obj["kind"])
+                registry = self.registries[(info.group, info.resource)]
+                ns = obj["metadata"].get("namespace", "")
+                if registry.cacher.get(ns, obj["metadata"]["name"]) is None:
+                    await registry.create(ctx, ns, obj)
 
     def crash(self) -> None:
         self.kernel.cancel_owned(self.name)
@@ -126,14 +169,72 @@ class APIServer:
     async def _serve(self, msg: Message) -> None:
         request: Request = msg.body
         self.requests += 1
+        info = parse_request_info(request.method, request.path, request.param("watch") in ("true", "1"))
+        user: Optional[UserInfo] = None
+        audit = None
+        ctx: Optional[Context] = None
         try:
             if not self.ready:
                 raise errors.service_unavailable("the server is currently unable to handle the request")
-            response = await self.handle(request, msg)
+            user = self.authenticator.authenticate(request)
+            if self.audit is not None:
+                audit = self.audit.record("RequestReceived", request, info, user)
+            if self.authorizer is not None:
+                attrs = attributes_for(request, info, user)
+                decision = self.authorizer.authorize(attrs)
+                if not decision.allowed:
+                    raise forbidden(attrs, decision.reason)
+            ctx = Context(self, user.name, tuple(user.groups))
+            response = self._review(request, info, user)
+            if response is None:
+                response = await self.handle(request, msg, ctx)
+            if response is not None:
+                response = self._print(request, info, response)
         except errors.StatusError as error:
             response = Response(error.code, error.status)
+        if ctx is not None and ctx.warnings and response is not None:
+            response = replace(response, warnings=tuple(ctx.warnings))
+        if audit is not None:
+            self.audit.record("ResponseStarted" if response is None else "ResponseComplete", request, info, user,
+                              response or Response(200), context=audit,
+                              annotations=ctx.audit_annotations if ctx is not None else None)
         if response is not None:
             self.network.reply(msg, response, _reply_summary(response))
+
+    def _review(self, request: Request, info, user: UserInfo) -> Optional[Response]:
+        """The create-only review resources: answered from the request, never stored."""
+        if not info.is_resource or info.group not in VIRTUAL_GROUPS or request.method != "POST":
+            return None
+        body = request.body if isinstance(request.body, dict) else None
+        if info.resource == "selfsubjectaccessreviews":
+            return Response(201, self_subject_access_review(self.authorizer, user, body))
+        if info.resource in ("subjectaccessreviews", "localsubjectaccessreviews"):
+            return Response(201, subject_access_review(self.authorizer, body))
+        if info.resource == "selfsubjectrulesreviews":
+            rbac = next(a for a in self.authorizer.authorizers if hasattr(a, "rules_for"))
+            return Response(201, self_subject_rules_review(rbac, user, body))
+        if info.resource == "selfsubjectreviews":
+            return Response(201, self_subject_review(user))
+        if info.resource == "tokenreviews":
+            return Response(201, token_review(self.authenticator, body))
+        raise _not_served()
+
+    def _print(self, request: Request, info, response: Response) -> Response:
+        """Server-side printing: a Table instead of the object or list, when the client asks."""
+        version = tables.negotiate_table(request.accept)
+        if version is None or response.code >= 300 or not info.is_resource or not isinstance(response.body, dict):
+            return response
+        registry = self.registries.get((info.group, info.resource))
+        if registry is None or info.subresource not in ("", "status") or request.method != "GET":
+            return response
+        include = tables.validate_include_object(request.param("includeObject"))
+        body = response.body
+        if "items" in body:
+            table = tables.to_table(registry.info, body["items"], self.kernel.now, include, body.get("metadata"),
+                                    api_version=version)
+        else:
+            table = tables.table_for_object(registry.info, body, self.kernel.now, include, api_version=version)
+        return Response(response.code, table, tables.table_content_type(version))
 
     async def handle(self, request: Request, msg: Optional[Message] = None,
                      ctx: Optional[Context] = None) -> Optional[Response]:
@@ -154,6 +255,12 @@ class APIServer:
             return Response(200, dict(VERSION))
         if request.path in ("/healthz", "/readyz", "/livez"):
             return Response(200, "ok")
+        if request.method == "GET":
+            found = (discovery.handle_discovery(request.path, request.accept, self.scheme, self.server_address)
+                     or openapi.handle_openapi(request.path, request.accept, VERSION["gitVersion"]))
+            if found:
+                code, body, content_type = found
+                return Response(code, body, content_type)
         raise _not_served()
 
     @staticmethod

@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import posixpath
-from typing import Awaitable, Callable, NamedTuple, Optional
+from typing import Any, Awaitable, Callable, NamedTuple, Optional
 
 from ..api import errors
 from ..api.scheme import ResourceInfo
@@ -151,11 +151,29 @@ class ListPage(NamedTuple):
 class Storage:
     """One resource's objects in etcd, under ``prefix``."""
 
-    def __init__(self, etcd, info: ResourceInfo):
+    def __init__(self, etcd, info: ResourceInfo, transformer: Any = None):
+        """``transformer``: encryption at rest (``encryption.Transformer``), None for plain JSON."""
         self.etcd = etcd
         self.info = info
         self.prefix = registry_prefix(info)
+        self.transformer = transformer
         Compactor.ensure(etcd)
+
+    def seal(self, key: str, plain: bytes) -> bytes:
+        """The bytes etcd stores for ``plain`` (encrypted when this resource is configured so)."""
+        if self.transformer is None:
+            return plain
+        return self.transformer.to_storage(self.info.qualified_resource, plain, key)
+
+    def open(self, key: str, value: bytes, revision: int) -> dict:
+        """The object in stored bytes (decrypted first when needed)."""
+        if self.transformer is not None:
+            from .encryption import TransformError, storage_error
+            try:
+                value = self.transformer.from_storage(self.info.qualified_resource, value, key)
+            except TransformError as error:
+                raise storage_error(key, error) from None
+        return decode(value, revision)
 
     def key(self, namespace: str, name: str) -> str:
         if self.info.namespaced:
@@ -166,7 +184,8 @@ class Storage:
         return f"{self.prefix}{namespace}/" if self.info.namespaced and namespace else self.prefix
 
     async def create(self, key: str, obj: dict) -> dict:
-        value = encode(obj)
+        plain = encode(obj)
+        value = self.seal(key, plain)
         try:
             result = await self.etcd.txn((Compare(key, "CREATE", "=", 0),), (Op("PUT", key, value),), (),
                                          summary=f"Txn create {key}")
@@ -174,7 +193,7 @@ class Storage:
             raise etcd_status(error) from None
         if not result.succeeded:
             raise errors.already_exists(self.info.qualified_resource, obj["metadata"]["name"])
-        return decode(value, result.revision)
+        return decode(plain, result.revision)
 
     async def get(self, key: str, name: str) -> dict:
         try:
@@ -184,7 +203,7 @@ class Storage:
         if not result.kvs:
             raise errors.not_found(self.info.qualified_resource, name)
         kv = result.kvs[0]
-        return decode(kv.value, kv.mod_revision)
+        return self.open(key, kv.value, kv.mod_revision)
 
     async def list(self, namespace: str = "") -> tuple[list[dict], int]:
         """Every object (under a namespace), read now: what the watch cache lists to start."""
@@ -234,7 +253,7 @@ class Storage:
                     has_more = True
                     break
                 last_key = kv.key
-                obj = decode(kv.value, kv.mod_revision)
+                obj = self.open(kv.key, kv.value, kv.mod_revision)
                 if match is None or match(obj):
                     items.append(obj)
             start = last_key + "\x00"
@@ -266,18 +285,18 @@ class Storage:
             new = await update(current)
             if new is None:
                 return current, False
-            value = encode(new)
-            if value == encode(current):
+            plain = encode(new)
+            if plain == encode(current):
                 return current, False       # no-op updates do not bump the resourceVersion
             rev = int(current["metadata"]["resourceVersion"])
-            result = await self.etcd.txn((Compare(key, "MOD", "=", rev),), (Op("PUT", key, value),),
+            result = await self.etcd.txn((Compare(key, "MOD", "=", rev),), (Op("PUT", key, self.seal(key, plain)),),
                                          (Op("RANGE", key),), summary=f"Txn update {key} if mod_revision={rev}")
             if result.succeeded:
-                return decode(value, result.revision), True
+                return decode(plain, result.revision), True
             fresh = result.responses[0].kvs
             if not fresh:
                 raise errors.not_found(self.info.qualified_resource, name)
-            current = decode(fresh[0].value, fresh[0].mod_revision)
+            current = self.open(key, fresh[0].value, fresh[0].mod_revision)
         raise errors.conflict(self.info.qualified_resource, name, "too many retries")
 
     async def guaranteed_update_checked(self, key: str, name: str,
@@ -336,7 +355,7 @@ class Storage:
             fresh = result.responses[0].kvs
             if not fresh:
                 raise errors.not_found(self.info.qualified_resource, name)
-            current, is_current = decode(fresh[0].value, fresh[0].mod_revision), True
+            current, is_current = self.open(key, fresh[0].value, fresh[0].mod_revision), True
 
 
 class Compactor:

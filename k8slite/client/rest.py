@@ -55,9 +55,12 @@ class Client:
     """One component's connection to the API server, as ``user``."""
 
     def __init__(self, kernel: Kernel, network: Network, endpoint: str, user: str, groups: tuple = (),
-                 server: str = "kube-apiserver", timeout: float = 60.0):
+                 server: str = "kube-apiserver", timeout: float = 60.0, credential: Any = None):
+        """``credential``: what proves who the client is: ("x509", cert), ("token", jwt), or by
+        default the simulation's own ("sim", user, groups), which the API server trusts by name."""
         self.kernel, self.network, self.endpoint = kernel, network, endpoint
         self.user, self.groups, self.server, self.timeout = user, groups, server, timeout
+        self.credential = credential or ("sim", user, tuple(groups))
         self._watches: dict[int, Watch] = {}
         self._early: dict[int, list] = {}
 
@@ -83,7 +86,7 @@ class Client:
     async def request(self, method: str, path: str, query: tuple = (), body: Any = None,
                       content_type: str = "application/json") -> Any:
         request = Request(method, path, tuple((k, str(v)) for k, v in query if v is not None), body,
-                          self.user, self.groups, content_type)
+                          self.user, self.groups, content_type, credential=self.credential)
         try:
             response: Response = await self.network.request(self.endpoint, self.server, method,
                                                             request.line(), request, self.timeout)
