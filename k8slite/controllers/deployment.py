@@ -254,10 +254,8 @@ class DeploymentController(Controller):
         updated = copy.deepcopy(d)
         updated["status"] = status
         revision = (new["metadata"].get("annotations") or {}).get(REVISION)
-        if revision and (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
-            # The revision annotation lives in metadata, which a status update does not change.
-            annotated = copy.deepcopy(d)
-            annotated["metadata"].setdefault("annotations", {})[REVISION] = revision
-            annotated = await self.client.update(DEPLOYMENTS, annotated)
-            updated["metadata"] = annotated["metadata"]
+        if revision:
+            # A status update carries metadata along (the Deployment strategy keeps only its labels),
+            # so the revision annotation rides with the status, as syncRolloutStatus does it.
+            updated["metadata"].setdefault("annotations", {})[REVISION] = revision
         await self.client.update_status(DEPLOYMENTS, updated)
