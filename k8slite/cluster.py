@@ -117,6 +117,7 @@ class Cluster:
         runtime.start()
         kubelet = Kubelet(self.kernel, self.network, name, node_ip(len(self.kubelets)), cpu, memory, max_pods,
                           labels, taints)
+        kubelet.read_log = runtime.read_log        # the node's disk: the runtime writes logs, the kubelet reads
         kubelet.start()
         self.runtimes[name], self.kubelets[name] = runtime, kubelet
         self._register(runtime.name, name, runtime)

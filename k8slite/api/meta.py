@@ -32,6 +32,13 @@ def rfc3339(seconds: float) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def rfc3339_nano(seconds: float) -> str:
+    """Virtual seconds since EPOCH -> "2024-01-01T00:00:07.250000000Z" (time.RFC3339Nano, as CRI logs stamp lines)."""
+    whole = int(seconds // 1)
+    t = EPOCH + timedelta(seconds=whole)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{round((seconds - whole) * 1e9):09d}Z"
+
+
 def parse_rfc3339(s: str) -> float:
     t = datetime.fromisoformat(s.replace("Z", "+00:00"))
     return (t - EPOCH).total_seconds()

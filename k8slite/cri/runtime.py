@@ -97,6 +97,12 @@ class ContainerRuntime:
     def _id(self) -> str:
         return f"{self.kernel.rng.getrandbits(256):064x}"
 
+    def read_log(self, container_id: str) -> list:
+        """The container's log file (/var/log/pods/...): (time, line) pairs, oldest first; the kubelet
+        reads it from the node's disk to answer ``kubectl logs``."""
+        container = self.containers.get(container_id)
+        return list(container.logs) if container is not None else []
+
     def _handle(self, msg: Message) -> None:
         self.kernel.spawn(self._serve(msg), msg.kind, cause=msg.hop, owner=self.name)
 

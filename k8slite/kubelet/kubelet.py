@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import Optional
+from typing import Callable, Optional
 
 from ..api import errors
-from ..api.meta import owner_reference, rfc3339
+from ..api.meta import owner_reference, rfc3339, rfc3339_nano
 from ..api.scheme import SCHEME
 from ..client.events import EventRecorder
 from ..client.informer import SharedInformerFactory, meta_namespace_key
+from ..apiserver.request import Request, Response
 from ..client.rest import MERGE_PATCH, STRATEGIC_PATCH, Client
 from ..sim import Kernel, Message, Network, Timeout
 
@@ -58,6 +59,8 @@ class Kubelet:
         self.taints = list(taints or [])
         self.pod_cidr: Optional[str] = None
         self.registered = False
+        # The node's disk, where the runtime writes each container's log (set by whoever builds the node).
+        self.read_log: Optional[Callable[[str], list]] = None
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -92,7 +95,33 @@ class Kubelet:
         self.start()
 
     def _handle(self, msg: Message) -> None:
+        if msg.kind == "GET" and isinstance(msg.body, Request) and msg.body.path.startswith("/containerLogs/"):
+            self.network.reply(msg, self._container_logs(msg.body), "200 OK logs")
+            return
         self.client.on_message(msg)
+
+    # -- the kubelet's own HTTPS server (:10250): container logs ------------------------------
+    def _container_logs(self, request: Request) -> Response:
+        """``GET /containerLogs/{namespace}/{pod}/{container}`` (server.go getContainerLogs): the
+        container's CRI log file (the node's disk), as kubectl logs prints it."""
+        _, _, namespace, pod_name, container = request.path.split("/", 4)
+        pod = self.pods.get(f"{namespace}/{pod_name}")
+        if pod is None:
+            return Response(404, f'pod "{pod_name}" not found')
+        cid = self.containers.get(pod["metadata"]["uid"], {}).get(container)
+        if cid is None or self.read_log is None:
+            return Response(400, f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating')
+        lines = self.read_log(cid)
+        since = request.param("sinceSeconds")
+        if since is not None:
+            lines = [(t, line) for t, line in lines if t >= self.kernel.now - int(since)]
+        tail = request.param("tailLines")
+        if tail is not None:
+            lines = lines[len(lines) - int(tail):] if int(tail) else []
+        stamp = request.param("timestamps") == "true"
+        text = "".join(f"{rfc3339_nano(t)} {line}\n" if stamp else f"{line}\n" for t, line in lines)
+        limit = request.param("limitBytes")
+        return Response(200, text[:int(limit)] if limit is not None else text)
 
     async def _cri(self, method: str, summary: str, **body):
         """A CRI call over the runtime's socket; its errors become CRICallError."""
