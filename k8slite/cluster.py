@@ -44,6 +44,7 @@ class Cluster:
         self.trace = Trace(enabled=trace)
         self.network = Network(self.kernel, self.trace)
         self.cluster_cidr = cluster_cidr
+        self._pki = None
         self.components: dict[str, object] = {}     # name -> component (crash/restart)
         self.hosts: dict[str, list[str]] = {}       # host -> component names on it
         self.etcd: Optional[EtcdServer] = None
@@ -68,13 +69,39 @@ class Cluster:
         self._register("etcd", CONTROL_PLANE, self.etcd)
         return self.etcd
 
-    def add_apiserver(self, etcd: object = "etcd") -> APIServer:
-        """``etcd``: the member endpoint, or a client such as ``gateway.RemoteEtcdClient`` for a real etcd."""
-        self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE, etcd=etcd)
+    def add_apiserver(self, etcd: object = "etcd", **options) -> APIServer:
+        """``etcd``: the member endpoint, or a client such as ``gateway.RemoteEtcdClient`` for a real etcd;
+        ``options``: more of kube-apiserver's flags (``audit=AuditLog(...)``, ``encryption=Transformer(...)``,
+        ``authorization_modes=("Node", "RBAC")``, ``authenticator=...``)."""
+        self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE, etcd=etcd, **options)
         self.apiserver.start()
         self._register("kube-apiserver", CONTROL_PLANE, self.apiserver)
         self.kernel.spawn(self._kubeadm_init_objects(), "kubeadm init", cause=None)
         return self.apiserver
+
+    @property
+    def pki(self):
+        """The cluster's CA and certificates (kubeadm's ``/etc/kubernetes/pki``), made on first use;
+        from then on the API server also accepts client certificates and service account tokens."""
+        if self._pki is None:
+            from .apiserver.authn import new_authenticator, virtual_clock
+            from .pki import ClusterPKI
+            self._pki = ClusterPKI(self.seed)
+            if self.apiserver is not None:
+                apiserver = self.apiserver
+                apiserver.authenticator = new_authenticator(
+                    self._pki, virtual_clock(self.kernel),
+                    getter=lambda resource, namespace, name: apiserver.cached(resource, namespace, name))
+        return self._pki
+
+    def client_for(self, user: str, groups: tuple = (), endpoint: Optional[str] = None) -> Client:
+        """A client that proves who it is with a certificate from the cluster's CA (CN=user, O=groups),
+        as a kubeconfig made with ``kubeadm kubeconfig user`` would."""
+        cert = self.pki.user(user, groups)
+        endpoint = endpoint or f"kubectl ({user})"
+        client = Client(self.kernel, self.network, endpoint, user, tuple(groups), credential=cert.credential())
+        self.network.listen(endpoint, "admin", client.on_message)
+        return client
 
     async def _kubeadm_init_objects(self) -> None:
         """What ``kubeadm init`` writes once the API server answers, as super-admin.conf's user
