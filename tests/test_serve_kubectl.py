@@ -14,7 +14,7 @@ import pytest
 
 from k8slite.serve import Server
 
-from .realpeers import VERSIONS, kubectl_path, require
+from realpeers import VERSIONS, kubectl_path, require
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
