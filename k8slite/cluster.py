@@ -74,6 +74,7 @@ class Cluster:
         ``options``: more of kube-apiserver's flags (``audit=AuditLog(...)``, ``encryption=Transformer(...)``,
         ``authorization_modes=("Node", "RBAC")``, ``authenticator=...``)."""
         self.apiserver = APIServer(self.kernel, self.network, "kube-apiserver", CONTROL_PLANE, etcd=etcd, **options)
+        self.apiserver.admission.enable("NodeRestriction")      # kubeadm's --enable-admission-plugins
         self.apiserver.start()
         self._register("kube-apiserver", CONTROL_PLANE, self.apiserver)
         self.kernel.spawn(self._kubeadm_init_objects(), "kubeadm init", cause=None)
@@ -116,6 +117,15 @@ class Cluster:
                                      "rbac.authorization.k8s.io") is None:
                 await super_admin.create(bindings, "", obj)
 
+    async def _mark_control_plane(self, node: str) -> None:
+        """``kubeadm init phase mark-control-plane``: label the control-plane node once it has registered."""
+        nodes = SCHEME.by_resource("", "nodes")
+        super_admin = Client(self.kernel, self.network, "kubectl", "kubernetes-super-admin", ("system:masters",))
+        while self.apiserver is None or not self.apiserver.ready or self.apiserver.cached("nodes", "", node) is None:
+            await self.kernel.sleep(0.1)
+        await super_admin.patch(nodes, "", node, {"metadata": {"labels": {
+            "node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": ""}}})
+
     def add_controller_manager(self) -> ControllerManager:
         cidr = self.cluster_cidr or "10.244.0.0/16"
         self.controller_manager = ControllerManager(self.kernel, self.network, "kube-controller-manager",
@@ -137,9 +147,10 @@ class Cluster:
             name = f"node-{sum(1 for n in self.kubelets if n != CONTROL_PLANE) + 1}"
         labels, taints = {}, []
         if control_plane:
-            labels = {"node-role.kubernetes.io/control-plane": "",
-                      "node.kubernetes.io/exclude-from-external-load-balancers": ""}
+            # The kubelet registers with the taint; NodeRestriction forbids it to give itself the
+            # role label, so kubeadm's mark-control-plane phase adds the labels as the admin.
             taints = [dict(CONTROL_PLANE_TAINT)]
+            self.kernel.spawn(self._mark_control_plane(name), "kubeadm mark-control-plane", cause=None)
         runtime = ContainerRuntime(self.kernel, self.network, name)
         runtime.start()
         kubelet = Kubelet(self.kernel, self.network, name, node_ip(len(self.kubelets)), cpu, memory, max_pods,

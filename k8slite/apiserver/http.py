@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..api import errors
 from ..sim import Kernel, Message, Network
 from ..sim.network import Unreachable
+from . import protobuf
 from .request import REASONS, Request, Response, WatchEvent
 
 ENDPOINT, HOST = "https", "outside"
@@ -147,7 +148,14 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         try:
-            body = json.loads(raw) if raw else None
+            # protobuf bodies (kubectl's typed clients): decoded by protobuf.py, errors are 400 or 415
+            if raw and content_type == protobuf.CONTENT_TYPE:
+                body = protobuf.decode(raw)
+            else:
+                body = json.loads(raw) if raw else None
+        except protobuf.ProtobufError as error:
+            self._reply(Response(error.code, error.status))
+            return
         except ValueError as error:
             self._reply(Response(400, errors.bad_request(f"error decoding the request body: {error}").status))
             return
