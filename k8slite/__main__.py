@@ -66,10 +66,9 @@ def serve(args) -> int:
         print(f"kubeconfig written to {args.kubeconfig}: kubectl --kubeconfig {args.kubeconfig} get nodes")
     print("Ctrl-C stops it.", flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
+    for sig in (signal.SIGINT, signal.SIGTERM):     # Ctrl-C, or kill: stop cleanly either way
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(0.5):
         pass
     server.stop()
     print("stopped")
