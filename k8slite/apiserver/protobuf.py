@@ -107,8 +107,9 @@ _PROTO = {
     "SubjectAccessReview": "1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; 3 status SubjectAccessReviewStatus",
     "LocalSubjectAccessReview": "1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; "
                                 "3 status SubjectAccessReviewStatus",
-    "SubjectAccessReviewSpec": "1 resourceAttributes ResourceAttributes; 2 nonResourceAttributes NonResourceAttributes; "
-                               "3 user; 4 groups []string; 5 extra map<ExtraValue>; 6 uid",
+    "SubjectAccessReviewSpec": "1 resourceAttributes ResourceAttributes; "
+                               "2 nonResourceAttributes NonResourceAttributes; 3 user; 4 groups []string; "
+                               "5 extra map<ExtraValue>; 6 uid",
     "ResourceAttributes": "1 namespace; 2 verb; 3 group; 4 version; 5 resource; 6 subresource; 7 name; "
                           "8 fieldSelector FieldSelectorAttributes; 9 labelSelector LabelSelectorAttributes",
     "FieldSelectorAttributes": "1 rawSelector; 2 requirements []FieldSelectorRequirement",
@@ -205,7 +206,7 @@ def decode(raw: bytes) -> dict:
     if len(raw) == len(MAGIC):
         raise _unrecognized(raw, "empty body")
     try:
-        unknown = _wrapper(raw[len(MAGIC):], "Unknown", {UNKNOWN_TYPE_META: "bytes", UNKNOWN_RAW: "bytes"})
+        unknown = _wrapper(raw[len(MAGIC):], "Unknown", {UNKNOWN_TYPE_META: "raw", UNKNOWN_RAW: "raw"})
         type_meta = _wrapper(unknown.get(UNKNOWN_TYPE_META, b""), "TypeMeta",
                              {TYPE_META_API_VERSION: "string", TYPE_META_KIND: "string"})
     except _Malformed as error:
@@ -214,7 +215,8 @@ def decode(raw: bytes) -> dict:
     if not kind or not api_version:
         missing = "Kind" if not kind else "Version"
         go = f'runtime.TypeMeta{{APIVersion:"{api_version}", Kind:"{kind}"}}'
-        raise DecodeError(f"Object '{missing}' is missing", errors.bad_request(f"Object '{missing}' is missing in '{go}'"))
+        message = f"Object '{missing}' is missing in '{go}'"
+        raise DecodeError(message, errors.bad_request(message))
     message = KINDS.get((api_version, kind)) or EVERY_VERSION.get(kind)
     if message is None:
         raise UnsupportedKind(f"k8slite decodes no protobuf {kind} in {api_version}; send it as JSON")
@@ -308,12 +310,12 @@ def _message(data: bytes, message: str) -> dict:
 
 
 def _wrapper(data: bytes, message: str, types: dict[int, str]) -> dict[int, Any]:
-    """A small message's fields by number, decoded as ``types`` says; others are skipped."""
+    """A small message's fields by number, decoded as ``types`` says ("raw": the bytes); others are skipped."""
     out: dict[int, Any] = {}
     for number, wire, value in _fields(data, message):
         if number in types:
             _check_wire(wire, types[number], message)
-            out[number] = value if types[number] == "bytes" else _value(value, types[number])
+            out[number] = value if types[number] == "raw" else _value(value, types[number])
     return out
 
 
@@ -340,7 +342,7 @@ def _value(value: Union[int, bytes], kind: str) -> Any:
         v = _wrapper(value, kind, {1: "int64", 2: "int32", 3: "string"})
         return v.get(3, "") if v.get(1, 0) == 1 else v.get(2, 0)
     if kind == "FieldsV1":                     # metav1.FieldsV1{Raw = 1}: the JSON of a field set
-        raw = _wrapper(value, kind, {1: "bytes"}).get(1, b"")
+        raw = _wrapper(value, kind, {1: "raw"}).get(1, b"")
         try:
             return json.loads(raw) if raw else {}
         except ValueError:
