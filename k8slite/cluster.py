@@ -93,6 +93,8 @@ class Cluster:
                 apiserver.authenticator = new_authenticator(
                     self._pki, virtual_clock(self.kernel),
                     getter=lambda resource, namespace, name: apiserver.cached(resource, namespace, name))
+                from .pki.serviceaccount import TokenGenerator
+                apiserver.service_account_signer = TokenGenerator(self._pki.service_account_key)
         return self._pki
 
     def client_for(self, user: str, groups: tuple = (), endpoint: Optional[str] = None) -> Client:

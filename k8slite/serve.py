@@ -141,6 +141,8 @@ class Server:
         apiserver.authenticator = new_authenticator(
             self.pki, virtual_clock(self.cluster.kernel),
             getter=lambda resource, namespace, name: apiserver.cached(resource, namespace, name))
+        from .pki.serviceaccount import TokenGenerator
+        apiserver.service_account_signer = TokenGenerator(self.pki.service_account_key)
         serving = self.pki.apiserver()
         cert_file = os.path.join(self._workdir.name, "apiserver.crt")
         key_file = os.path.join(self._workdir.name, "apiserver.key")

@@ -168,6 +168,16 @@ def test_node_commands_and_permissions_with_the_newest_kubectl(server):
     assert "SchedulingDisabled" in kubectl("get", "node", "node-2")
     assert kubectl("uncordon", "node-2").strip() == "node/node-2 uncordoned"
     assert kubectl("auth", "can-i", "create", "pods").strip() == "yes"
+    assert "*.*" in kubectl("auth", "can-i", "--list")
+    assert "kubernetes-admin" in kubectl("auth", "whoami")
+    token = kubectl("create", "token", "default").strip()
+    assert token.count(".") == 2                                   # a signed JWT
+    denied = kubectl("--token", token, "--client-certificate=", "--client-key=", "get", "pods", ok=False)
+    assert ('User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" '
+            'in the namespace "default"') in denied
+    drained = kubectl("drain", "node-2", "--ignore-daemonsets", "--force")
+    assert "node/node-2 cordoned" in drained and "node/node-2 drained" in drained
+    assert kubectl("uncordon", "node-2").strip() == "node/node-2 uncordoned"
     resources = kubectl("api-resources")
     assert resources.splitlines()[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert any(line.split()[:2] == ["deployments", "deploy"] for line in resources.splitlines())

@@ -70,6 +70,7 @@ class APIServer:
         self.authorizer = None
         self.audit = audit
         self.encryption = encryption
+        self.service_account_signer = None     # a pki.serviceaccount.TokenGenerator (--service-account-signing-key-file)
         self.etcd = etcd if hasattr(etcd, "txn") else EtcdClient(kernel, network, name, etcd)
         self.admission = Admission(self)
         self.service_ips = IPAllocator(service_cidr)
@@ -186,6 +187,9 @@ class APIServer:
                     raise forbidden(attrs, decision.reason)
             ctx = Context(self, user.name, tuple(user.groups))
             response = self._review(request, info, user)
+            if response is None and info.resource == "serviceaccounts" and info.subresource == "token" \
+                    and request.method == "POST":
+                response = await self._token_request(request, info)
             if response is None:
                 response = await self.handle(request, msg, ctx)
             if response is not None:
@@ -211,13 +215,25 @@ class APIServer:
         if info.resource in ("subjectaccessreviews", "localsubjectaccessreviews"):
             return Response(201, subject_access_review(self.authorizer, body))
         if info.resource == "selfsubjectrulesreviews":
-            rbac = next(a for a in self.authorizer.authorizers if hasattr(a, "rules_for"))
-            return Response(201, self_subject_rules_review(rbac, user, body))
-        if info.resource == "selfsubjectreviews":
-            return Response(201, self_subject_review(user))
+            return Response(201, self_subject_rules_review(self.authorizer, user, body))
+        if info.resource == "selfsubjectreviews":       # kubectl auth whoami: v1beta1 (1.27) or v1
+            return Response(201, dict(self_subject_review(user), apiVersion=f"{info.group}/{info.version}"))
         if info.resource == "tokenreviews":
             return Response(201, token_review(self.authenticator, body))
         raise _not_served()
+
+    async def _token_request(self, request: Request, info) -> Response:
+        """POST serviceaccounts/<name>/token (``kubectl create token``): a signed, bound token."""
+        from ..api.meta import EPOCH
+        from ..pki.serviceaccount import token_request
+        from datetime import timedelta
+        if self.service_account_signer is None:
+            raise errors.internal("no service account signing key configured (--service-account-signing-key-file)")
+        service_account = await self.registries[("", "serviceaccounts")].get(info.namespace, info.name)
+        now = EPOCH + timedelta(seconds=self.kernel.now)
+        body = request.body if isinstance(request.body, dict) else None
+        return Response(201, token_request(self.service_account_signer, service_account, body, now, self.kernel.rng,
+                                           lambda resource, ns, name: self.cached(resource, ns, name)))
 
     def _print(self, request: Request, info, response: Response) -> Response:
         """Server-side printing: a Table instead of the object or list, when the client asks."""

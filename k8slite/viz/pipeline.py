@@ -42,6 +42,7 @@ PASSED, STOPPED, UNREACHED, SKIPPED = "passed", "stopped", "unreached", "skipped
 MARK = {PASSED: "✓", STOPPED: "✗", UNREACHED: "·", SKIPPED: "-"}
 COLOR = {PASSED: "#d8ead2", STOPPED: "#f4c7c3", UNREACHED: "#f2f2f2", SKIPPED: "#ffffff"}
 EDGE = "#9a9a9a"
+LABEL_PT, MONO_EM = 6.5, 0.6                # DejaVu Sans Mono advance width, in ems
 
 # What each verb goes through before storage (handlers/*.go): reads decode only their query.
 WRITES = ("create", "update", "patch")
@@ -145,7 +146,12 @@ def pipeline_row(trace, root: int, server: str = "kube-apiserver", etcd: str = "
     events = len(replayed) if verb == "watch" else len(fanout)
 
     stop = stopped_at(verb, code, failure)
-    from_cache = verb in READS and not calls
+    # A read reaches etcd, or (resourceVersion=0) only the cache; one refused before storage is
+    # placed by what it asked for.
+    if calls or stop not in (None, ETCD):
+        from_cache = verb in READS and not calls and "resourceVersion=0" in query.split("&")
+    else:
+        from_cache = verb in READS
     if stop == ETCD and from_cache:
         stop = CACHE
     passes = _stages(verb)
@@ -201,18 +207,20 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None, width: int = 44) -> "Figure":
+def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None) -> "Figure":
     """Draw the rows as a grid: the handler chain left to right, one request per row.
 
     Each cell is a ``Rectangle`` with ``gid="cell-<row>-<stage>"`` coloured by its state,
-    with its mark and text; the request line is cut to ``width`` characters on the left,
-    the answer is written on the right. The figure is not registered with pyplot.
+    with its mark and text;
+    the request line is cut to fit on the left and the answer on the right. The figure is
+    not registered with pyplot, so it works headless and displays once.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     rows = list(rows)
     label_w, cell_w, answer_w, row_h, head_h = 3.3, 0.95, 2.6, 0.42, 0.75
+    chars = int(label_w * 72 / (LABEL_PT * MONO_EM)) - 2          # monospace: the cut is exact
     fig = Figure(figsize=(label_w + cell_w * len(STAGES) + answer_w, head_h + row_h * max(len(rows), 1) + 0.4
                           + (0.3 if title else 0)))
     ax = fig.add_axes((0, 0, 1, 1))
@@ -235,7 +243,7 @@ def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None, width: in
                                          arrowstyle="-|>", mutation_scale=8, color="#1f4e79", lw=0.8))
     for i, row in enumerate(rows):
         y = top + head_h + i * row_h
-        ax.text(0.1, y + row_h / 2, _cut(row.request, width), fontsize=6.5, family="monospace", ha="left",
+        ax.text(0.1, y + row_h / 2, _cut(row.request, chars), fontsize=LABEL_PT, family="monospace", ha="left",
                 va="center")
         for j, cell in enumerate(row.cells):
             x = label_w + j * cell_w
@@ -243,8 +251,8 @@ def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None, width: in
                                    edgecolor=EDGE if cell.state != SKIPPED else "#dddddd", lw=0.6,
                                    gid=f"cell-{i}-{STAGES[j]}"))
             text = _cell_text(cell) if cell.state != SKIPPED else ""
-            ax.text(x + cell_w / 2, y + row_h / 2, _cut(text, 16), fontsize=6.5, ha="center", va="center",
+            ax.text(x + cell_w / 2, y + row_h / 2, _cut(text, 17), fontsize=LABEL_PT, ha="center", va="center",
                     color="#a61c1c" if cell.state == STOPPED else "#222222")
-        ax.text(label_w + len(STAGES) * cell_w + 0.1, y + row_h / 2, _cut(row.answer, 36), fontsize=6.5,
+        ax.text(label_w + len(STAGES) * cell_w + 0.1, y + row_h / 2, _cut(row.answer, int(answer_w * 72 / (LABEL_PT * MONO_EM)) - 2), fontsize=LABEL_PT,
                 family="monospace", ha="left", va="center", color="#a61c1c" if row.code >= 400 else "#222222")
     return fig
