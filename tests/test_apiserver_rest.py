@@ -717,3 +717,19 @@ def test_the_client_pages_evicts_and_reads_logs(w):
     assert run(w.client.logs("default", "web", tail_lines=1)) == "hi\n"
     assert run(w.client.evict("default", "web"))["status"] == "Success"
     assert names(run(w.client.delete_collection(CONFIGMAPS, "default"))) == ["cm-0", "cm-1", "cm-2"]
+
+
+def test_every_watch_cache_relists_after_etcd_restarts_past_a_compaction():
+    """Each resource's etcd watch is refused as compacted with an id of its own, so each cache relists."""
+    from k8slite import Cluster
+    cluster = Cluster.up(nodes=1, seed=4)
+    cluster.run(700)                                # the API server has compacted etcd by now
+    cluster.crash("etcd")
+    cluster.run(5)
+    cluster.restart("etcd")
+    cluster.run(60)
+    configmaps = SCHEME.by_resource("", "configmaps")
+    cluster.kernel.run_until_complete(cluster.admin.create(configmaps, "default", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "after"}}))
+    cluster.run(2)
+    assert cluster.apiserver.cached("configmaps", "default", "after") is not None

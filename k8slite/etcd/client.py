@@ -188,7 +188,7 @@ class EtcdClient:
             if w.id not in self._watches:
                 return                                  # cancelled meanwhile
             w.server, w.server_wid, w.seq = server, wid, 0
-            self._by_server[(server, wid)] = w      # -1: refused (compacted); its cancel may still be on the way
+            self._by_server[(server, wid)] = w
             for response, hop in self._early.pop((server, wid), ()):
                 self._deliver(w, response, hop)
             self._start_pings()
@@ -197,7 +197,7 @@ class EtcdClient:
 
     async def cancel_watch(self, wid: int) -> None:
         w = self._watches.pop(wid, None)
-        if w is None or w.server_wid <= 0:
+        if w is None or not w.server_wid:
             return
         self._by_server.pop((w.server, w.server_wid), None)
         try:
@@ -218,7 +218,7 @@ class EtcdClient:
             return False
         response: WatchResponse = msg.body
         w = self._by_server.get((msg.src, response.watch_id))
-        if w is None:                            # before the Watch reply was seen (or refused: id -1)
+        if w is None:                            # before the Watch reply was seen
             self._early.setdefault((msg.src, response.watch_id), []).append((response, msg.hop))
             return True
         self._deliver(w, response, msg.hop)

@@ -467,8 +467,11 @@ class EtcdServer:
         try:
             wid = self.store.watch(body["key"], body.get("range_end", ""), start, push, body.get("prev_kv", False))
         except errors.CompactedError:
-            self._answer(msg, -1)         # created, then cancelled: no header revision, no reason
-            self._push(-1, stream, (), revision=0, compact_revision=self.store.compact_revision, canceled=True)
+            # Created with an id of its own, then cancelled: no header revision, no reason.
+            self.store._next_watch += 1
+            wid = self.store._next_watch
+            self._answer(msg, wid)
+            self._push(wid, stream, (), revision=0, compact_revision=self.store.compact_revision, canceled=True)
             return
         box.append(wid)
         self._streams[wid] = stream
