@@ -146,17 +146,17 @@ def pipeline_row(trace, root: int, server: str = "kube-apiserver", etcd: str = "
     events = len(replayed) if verb == "watch" else len(fanout)
 
     stop = stopped_at(verb, code, failure)
-    # A read reaches etcd, or (resourceVersion=0) only the cache; one refused before storage is
-    # placed by what it asked for.
-    if calls or stop not in (None, ETCD):
-        from_cache = verb in READS and not calls and "resourceVersion=0" in query.split("&")
-    else:
+    if calls:
+        from_cache = False
+    elif stop in (None, ETCD):          # reached storage without asking etcd
         from_cache = verb in READS
-    if stop == ETCD and from_cache:
-        stop = CACHE
+    else:                               # refused before storage: where it would have gone
+        from_cache = verb in READS and "resourceVersion=0" in query.split("&")
     passes = _stages(verb)
     if verb in READS:
         passes = tuple(s for s in passes if s != (ETCD if from_cache else CACHE))
+    if stop == ETCD and ETCD not in passes:
+        stop = CACHE                    # storage, for a request served by the watch cache
     cells, reached = [], True
     for stage in STAGES:
         if stage not in passes:
@@ -211,9 +211,8 @@ def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None) -> "Figur
     """Draw the rows as a grid: the handler chain left to right, one request per row.
 
     Each cell is a ``Rectangle`` with ``gid="cell-<row>-<stage>"`` coloured by its state,
-    with its mark and text;
-    the request line is cut to fit on the left and the answer on the right. The figure is
-    not registered with pyplot, so it works headless and displays once.
+    with its mark and text; the request line is cut to fit on the left, the answer on the
+    right. The figure is not registered with pyplot, so it works headless and displays once.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -221,15 +220,14 @@ def pipeline_diagram(rows: Sequence[Row], title: Optional[str] = None) -> "Figur
     rows = list(rows)
     label_w, cell_w, answer_w, row_h, head_h = 3.3, 0.95, 2.6, 0.42, 0.75
     chars = int(label_w * 72 / (LABEL_PT * MONO_EM)) - 2          # monospace: the cut is exact
-    fig = Figure(figsize=(label_w + cell_w * len(STAGES) + answer_w, head_h + row_h * max(len(rows), 1) + 0.4
-                          + (0.3 if title else 0)))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
+    top = 0.3 if title else 0.0                                     # room for the title
     total_w = label_w + cell_w * len(STAGES) + answer_w
-    total_h = head_h + row_h * max(len(rows), 1) + 0.4 + (0.3 if title else 0)
+    total_h = top + head_h + row_h * max(len(rows), 1) + 0.4
+    fig = Figure(figsize=(total_w, total_h))
+    ax = fig.add_axes((0, 0, 1, 1))                                 # data units are inches
+    ax.set_axis_off()
     ax.set_xlim(0, total_w)
     ax.set_ylim(total_h, 0)
-    top = 0.3 if title else 0.0
     if title:
         ax.text(0.1, 0.2, title, fontsize=10, fontweight="bold", ha="left", va="center")
     names = {AUTHN: "authen-\ntication", AUTHZ: "authori-\nzation", DECODE: "decode", MUTATE: "mutating\nadmission",
