@@ -19,6 +19,7 @@ eviction's PDB retries have no jitter; the kubelet is asked for logs without TLS
 """
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
 import json
@@ -160,6 +161,12 @@ class Registry:
             meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
+        if (info.group, info.kind) == ("", "Secret") and "stringData" in obj:
+            # Convert_v1_Secret_To_core_Secret: stringData is write-only, merged into data (base64).
+            data = dict(obj.get("data") or {})
+            for k, v in (obj.pop("stringData") or {}).items():
+                data[k] = base64.b64encode(str(v).encode()).decode()
+            obj["data"] = data
         return obj
 
     @staticmethod

@@ -180,12 +180,17 @@ class APIServer:
             user = self.authenticator.authenticate(request)
             if self.audit is not None:
                 audit = self.audit.record("RequestReceived", request, info, user)
+            decision = None
             if self.authorizer is not None:
                 attrs = attributes_for(request, info, user)
                 decision = self.authorizer.authorize(attrs)
                 if not decision.allowed:
+                    if audit is not None:
+                        audit.annotations.update(_decision_annotations(decision))
                     raise forbidden(attrs, decision.reason)
             ctx = Context(self, user.name, tuple(user.groups))
+            if decision is not None:
+                ctx.audit_annotations.update(_decision_annotations(decision))
             response = self._review(request, info, user)
             if response is None and info.resource == "serviceaccounts" and info.subresource == "token" \
                     and request.method == "POST":
@@ -353,10 +358,21 @@ class APIServer:
         client = msg.src
         resource = registry.info.resource
 
+        table_version = tables.negotiate_table(request.accept)
+        headers_sent = [False]
+
         def send(event_type: str, obj: dict, cause: Optional[int]) -> None:
             name = obj["metadata"].get("name", "")
             what = f"{resource}/{name}" if name else resource
             rv = obj["metadata"]["resourceVersion"]
+            if table_version is not None and event_type != "ERROR" and obj.get("kind") != "Status" \
+                    and event_type != "BOOKMARK":
+                # kubectl get -w asks for Tables on the watch too: each event's object is a one-row
+                # Table, the first with the column definitions (watch.go, transformObject).
+                obj = tables.table_for_object(registry.info, obj, self.kernel.now,
+                                              tables.validate_include_object(request.param("includeObject")),
+                                              api_version=table_version, no_headers=headers_sent[0])
+                headers_sent[0] = True
             self.network.send(self.name, client, "WATCH", f"{event_type} {what} rv={rv}",
                               WatchEvent(wid, event_type, obj), cause if cause is not None else -1)
 
@@ -660,6 +676,12 @@ async def _serve_request(server: "APIServer", request: Request, msg: Optional[Me
 
 
 DELETE_COLLECTION_PAGE_SIZE = 10000          # store.go deleteCollectionPageSize
+
+
+def _decision_annotations(decision) -> dict:
+    """What the authorization filter adds to the audit event (authorization.k8s.io/decision, /reason)."""
+    return {"authorization.k8s.io/decision": "allow" if decision.allowed else "forbid",
+            "authorization.k8s.io/reason": decision.reason}
 
 
 def _served_alias(info: ResourceInfo, request_info) -> bool:

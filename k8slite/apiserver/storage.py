@@ -10,7 +10,8 @@ continue token), ``storage/etcd3/errors.go`` (410 for compacted lists),
 differ from the resource name (``minions`` for nodes, ``services/specs``).
 
 Simplified: objects are stored as JSON, not protobuf (real clusters store most kinds
-as protobuf with a ``k8s\\x00`` prefix); no encryption at rest yet; a list is read from
+as protobuf with a ``k8s\\x00`` prefix); encryption at rest is a per-resource transformer
+(``encryption.py``) applied in ``seal``/``open``; a list is read from
 etcd in one range per page (upstream doubles the page while a selector filters items
 out, as here, up to 10000).
 """

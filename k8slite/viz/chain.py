@@ -19,6 +19,11 @@ order is ``APIServer._serve`` and ``Registry.create``.
   means the request reached storage.
 
 ``chain_table`` is the text twin of ``chain_diagram``: nbval compares text, not images.
+
+Simplified: the stages are k8slite's, which runs NamespaceLifecycle and NodeRestriction with
+the validating plugins, so their refusals are drawn as validating admission (upstream calls
+them in the mutating phase; the answer is the same). Decoding errors (400) are not a stage
+of their own: ``outcome`` needs an explicit ``stage=`` for them.
 """
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ STAGES = ("authentication", "authorization", "mutating admission", "validation",
 # Refusals written by plugins in the mutating phase (Priority's Admit resolves priorityClassName).
 MUTATING_REFUSALS = ("no PriorityClass with name",)
 STORAGE_CODES = (404, 409)
+READ_METHODS = ("GET", "HEAD")
+AUTHORIZED = STAGES.index("authorization")     # a read goes from here straight to storage
 PASSED_COLOR = "#4c72b0"
 STORED_COLOR = "#2e7d32"
 REFUSED_COLOR = "#c62828"
@@ -45,6 +52,7 @@ class Outcome(NamedTuple):
     reason: str          # the Status reason ("Forbidden", "Invalid", ...); "" for a success
     stage: str           # one of STAGES
     message: str = ""    # the Status message, "" for a success
+    method: str = "POST"  # reads (GET) skip admission and validation: they change nothing
 
 
 def stopped_at(code: int, status: Optional[dict] = None) -> str:
@@ -57,7 +65,9 @@ def stopped_at(code: int, status: Optional[dict] = None) -> str:
         return "authentication"
     if code == 403:
         # forbiddenMessage: `<resource> "<name>" is forbidden: User "<user>" cannot <verb> ...`
-        after = message.split("is forbidden: ", 1)[-1] if "is forbidden: " in message else message
+        # (for a path: `forbidden: User "<user>" cannot get path "/logs"`)
+        after = message.split("is forbidden: ", 1)[-1] if "is forbidden: " in message else \
+            message.removeprefix("forbidden: ")
         if after.startswith("User ") and " cannot " in after:
             return "authorization"
         if any(text in message for text in MUTATING_REFUSALS):
@@ -68,8 +78,9 @@ def stopped_at(code: int, status: Optional[dict] = None) -> str:
     raise ValueError(f"cannot tell which stage answers with {code} {status.get('reason', '')}: pass stage=")
 
 
-def outcome(label: str, answer: Any, stage: Optional[str] = None) -> Outcome:
-    """An Outcome from a ``Response`` (``.code``, ``.body``) or a ``StatusError`` (``.code``, ``.status``)."""
+def outcome(label: str, answer: Any, stage: Optional[str] = None, method: str = "POST") -> Outcome:
+    """An Outcome from a ``Response`` (``.code``, ``.body``) or a ``StatusError`` (``.code``, ``.status``)
+    to a request with HTTP ``method``."""
     code = int(answer.code)
     body = getattr(answer, "status", None)
     if body is None:
@@ -80,7 +91,7 @@ def outcome(label: str, answer: Any, stage: Optional[str] = None) -> Outcome:
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     reason = status.get("reason", "") if code >= 300 else ""
-    return Outcome(label, code, reason, stage, status.get("message", "") if code >= 300 else "")
+    return Outcome(label, code, reason, stage, status.get("message", "") if code >= 300 else "", method.upper())
 
 
 def _answer(o: Outcome) -> str:
@@ -89,21 +100,24 @@ def _answer(o: Outcome) -> str:
 
 
 def chain_table(outcomes: Iterable[Outcome]) -> str:
-    """One line per request: what was asked, the answer, and the stage that gave it."""
+    """One line per request: what was asked, the answer, and the stage that gave it (columns padded
+    to the widest entry, no trailing spaces)."""
     outcomes = list(outcomes)
     label_w = max([len("REQUEST")] + [len(o.label) for o in outcomes])
     answer_w = max([len("ANSWER")] + [len(_answer(o)) for o in outcomes])
-    lines = [f"{'REQUEST':<{label_w}}  {'ANSWER':<{answer_w}}  ANSWERED BY"]
+    stage_w = max([len("ANSWERED BY")] + [len(o.stage) for o in outcomes])
+    lines = [f"{'REQUEST':<{label_w}}  {'ANSWER':<{answer_w}}  {'ANSWERED BY':<{stage_w}}"]
     for o in outcomes:
-        lines.append(f"{o.label:<{label_w}}  {_answer(o):<{answer_w}}  {o.stage}")
-    return "\n".join(lines)
+        lines.append(f"{o.label:<{label_w}}  {_answer(o):<{answer_w}}  {o.stage:<{stage_w}}")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def chain_diagram(outcomes: Sequence[Outcome], title: Optional[str] = None,
                   ax: Optional["Axes"] = None) -> "Figure":
     """A column per stage, a row per request: a line through every stage the request passed,
     ending at the stage that answered it (a red cross for a refusal, a green disc for a
-    request that reached etcd), with the answer written at the right.
+    request that reached etcd), with the answer written at the right. A read (GET) has no
+    admission or validation: its line crosses those columns dashed, without stops.
 
     Each end mark is a ``Line2D`` with ``gid="stop-<row>"``; its x is the stage's index."""
     outcomes = list(outcomes)
@@ -128,9 +142,15 @@ def chain_diagram(outcomes: Sequence[Outcome], title: Optional[str] = None,
     for row, o in enumerate(outcomes):
         end = STAGES.index(o.stage)
         refused = o.code >= 400
-        ax.plot([-0.5, end], [row, row], color=PASSED_COLOR, lw=1.6, zorder=2, solid_capstyle="butt")
-        if end:
-            ax.plot(range(end), [row] * end, "o", ms=4, color=PASSED_COLOR, zorder=3)
+        passed = list(range(end))
+        if o.method in READ_METHODS and end > AUTHORIZED:
+            ax.plot([-0.5, AUTHORIZED], [row, row], color=PASSED_COLOR, lw=1.6, zorder=2, solid_capstyle="butt")
+            ax.plot([AUTHORIZED, end], [row, row], color=PASSED_COLOR, lw=1.2, ls=(0, (3, 3)), zorder=2)
+            passed = [x for x in passed if x <= AUTHORIZED]
+        else:
+            ax.plot([-0.5, end], [row, row], color=PASSED_COLOR, lw=1.6, zorder=2, solid_capstyle="butt")
+        if passed:
+            ax.plot(passed, [row] * len(passed), "o", ms=4, color=PASSED_COLOR, zorder=3)
         if refused:
             mark = ax.plot([end], [row], "X", ms=11, color=REFUSED_COLOR, mec="white", mew=0.8, zorder=4)[0]
         else:
