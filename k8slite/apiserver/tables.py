@@ -236,7 +236,7 @@ _IMAGES = "Images referenced by each container in the template."
 
 # --- print functions, one per kind (printers.go printPod, printNode, ...) -----------------------
 
-def _pod_cells(pod: dict, now: float) -> list:
+def pod_cells(pod: dict, now: float) -> list:
     """printPod: READY, STATUS (the kubelet's view summed up), RESTARTS (with the last restart's age)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     restarts = restartable_restarts = ready = 0
@@ -774,7 +774,7 @@ def _printers() -> dict[tuple[str, str], Printer]:
 
     spec = lambda field: lambda o: (o.get("spec") or {}).get(field) or ""  # noqa: E731
     return {
-        ("", "pods"): (pod, _pod_cells),
+        ("", "pods"): (pod, pod_cells),
         ("", "nodes"): (node, _node_cells),
         ("", "namespaces"): ([name, _col("Status", "string", "The status of the namespace"), age],
                              _simple(lambda o: (o.get("status") or {}).get("phase", ""))),

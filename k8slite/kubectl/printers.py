@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from ..apiserver.tables import pod_cells as _server_pod_cells
+
 __all__ = [
     "EPOCH",
     "parse_time",
@@ -230,10 +232,6 @@ def _containers_cells(pod_spec: dict | None) -> tuple[str, str]:
             ",".join(c.get("image", "") for c in containers))
 
 
-def _restartable_init(container: dict | None) -> bool:
-    return bool(container) and container.get("restartPolicy") == "Always"
-
-
 def _condition_true(conditions: list | None, ctype: str) -> bool:
     for c in conditions or []:
         if c.get("type") == ctype:
@@ -246,121 +244,8 @@ POD_COLUMNS = [_NAME, ("Ready", 0), ("Status", 0), ("Restarts", 0), _AGE, ("IP",
 
 
 def _pod_cells(pod: dict, now: float) -> list[str]:
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    restarts = 0
-    restartable_restarts = 0
-    total = len(spec.get("containers") or [])
-    ready = 0
-    last_restart: float | None = None
-    last_restartable_restart: float | None = None
-
-    phase = status.get("phase") or ""
-    reason = phase
-    if status.get("reason"):
-        reason = status["reason"]
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-
-    init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
-    for c in spec.get("initContainers") or []:
-        if _restartable_init(c):
-            total += 1
-
-    def later(current: float | None, cstatus: dict) -> float | None:
-        term = ((cstatus.get("lastState") or {}).get("terminated"))
-        if term is None:
-            return current
-        t = parse_time(term.get("finishedAt"))
-        if t is not None and (current is None or current < t):
-            return t
-        return current
-
-    initializing = False
-    init_statuses = status.get("initContainerStatuses") or []
-    n_init = len(spec.get("initContainers") or [])
-    for i, cs in enumerate(init_statuses):
-        restarts += int(cs.get("restartCount") or 0)
-        last_restart = later(last_restart, cs)
-        restartable = _restartable_init(init_specs.get(cs.get("name")))
-        if restartable:
-            restartable_restarts += int(cs.get("restartCount") or 0)
-            last_restartable_restart = later(last_restartable_restart, cs)
-        state = cs.get("state") or {}
-        term, waiting = state.get("terminated"), state.get("waiting")
-        if term is not None and int(term.get("exitCode") or 0) == 0:
-            continue
-        if restartable and cs.get("started"):
-            if cs.get("ready"):
-                ready += 1
-            continue
-        if term is not None:
-            if not term.get("reason"):
-                if term.get("signal"):
-                    reason = f"Init:Signal:{term['signal']}"
-                else:
-                    reason = f"Init:ExitCode:{int(term.get('exitCode') or 0)}"
-            else:
-                reason = "Init:" + term["reason"]
-        elif waiting is not None and waiting.get("reason") and waiting["reason"] != "PodInitializing":
-            reason = "Init:" + waiting["reason"]
-        else:
-            reason = f"Init:{i}/{n_init}"
-        initializing = True
-        break
-
-    if not initializing or _condition_true(status.get("conditions"), "Initialized"):
-        restarts = restartable_restarts
-        last_restart = last_restartable_restart
-        has_running = False
-        for cs in reversed(status.get("containerStatuses") or []):
-            restarts += int(cs.get("restartCount") or 0)
-            last_restart = later(last_restart, cs)
-            state = cs.get("state") or {}
-            waiting, term = state.get("waiting"), state.get("terminated")
-            if waiting is not None and waiting.get("reason"):
-                reason = waiting["reason"]
-            elif term is not None and term.get("reason"):
-                reason = term["reason"]
-            elif term is not None:
-                if term.get("signal"):
-                    reason = f"Signal:{term['signal']}"
-                else:
-                    reason = f"ExitCode:{int(term.get('exitCode') or 0)}"
-            elif cs.get("ready") and state.get("running") is not None:
-                has_running = True
-                ready += 1
-        # A pod whose last container completed but another still runs is not "Completed".
-        if reason == "Completed" and has_running:
-            reason = "Running" if _condition_true(status.get("conditions"), "Ready") else "NotReady"
-
-    deleting = _meta(pod).get("deletionTimestamp") is not None
-    if deleting and status.get("reason") == "NodeLost":
-        reason = "Unknown"
-    elif deleting and phase not in ("Succeeded", "Failed"):
-        reason = "Terminating"
-
-    restarts_str = str(restarts)
-    if restarts != 0 and last_restart is not None:
-        restarts_str = f"{restarts} ({human_duration(now - last_restart)} ago)"
-
-    cells = [_meta(pod).get("name", ""), f"{ready}/{total}", reason, restarts_str, _age(pod, now)]
-    pod_ips = status.get("podIPs") or ([{"ip": status["podIP"]}] if status.get("podIP") else [])
-    pod_ip = (pod_ips[0].get("ip") if pod_ips else "") or "<none>"
-    gates = spec.get("readinessGates") or []
-    gates_cell = "<none>"
-    if gates:
-        true_count = 0
-        for gate in gates:
-            for cond in status.get("conditions") or []:
-                if cond.get("type") == gate.get("conditionType"):
-                    if cond.get("status") == "True":
-                        true_count += 1
-                    break
-        gates_cell = f"{true_count}/{len(gates)}"
-    cells += [pod_ip, spec.get("nodeName") or "<none>",
-              status.get("nominatedNodeName") or "<none>", gates_cell]
-    return cells
+    """printPod's cells, as the API server prints them for kubectl (one implementation of printPod)."""
+    return [str(cell) for cell in _server_pod_cells(pod, now)]
 
 
 NODE_COLUMNS = [_NAME, ("Status", 0), ("Roles", 0), _AGE, ("Version", 0), ("Internal-IP", 1),
