@@ -2,7 +2,9 @@
 
 Mirrors client-go v0.31 ``util/workqueue/queue.go`` (dirty and processing sets),
 ``delaying_queue.go`` (AddAfter) and ``default_rate_limiters.go``
-(ItemExponentialFailureRateLimiter: 5 ms doubling up to 1000 s per key).
+(DefaultControllerRateLimiter: the larger of an ItemExponentialFailureRateLimiter,
+5 ms doubling up to 1000 s per key, and an overall BucketRateLimiter of 10 requeues
+per second with a burst of 100).
 
 Invariants (as upstream's comments on ``queue.go``):
 - ``_dirty`` holds every key that needs processing; a key is in ``_queue`` only if it
@@ -12,8 +14,7 @@ Invariants (as upstream's comments on ``queue.go``):
 - Each key remembers the hop that first made it dirty (its cause), so a trace can
   follow a watch event through the queue to what the worker does.
 
-Simplified: no overall token-bucket limiter (the per-item back-off is the one that
-shapes behaviour in the book); no metrics.
+Simplified: no metrics.
 """
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ from ..sim import Future, Kernel
 
 
 class WorkQueue:
-    def __init__(self, kernel: Kernel, name: str, base_delay: float = 0.005, max_delay: float = 1000.0):
+    def __init__(self, kernel: Kernel, name: str, base_delay: float = 0.005, max_delay: float = 1000.0,
+                 qps: float = 10.0, burst: int = 100):
         self.kernel, self.name = kernel, name
         self.base_delay, self.max_delay = base_delay, max_delay
+        self.qps, self.burst = qps, burst
+        self._tokens, self._refilled = float(burst), kernel.now   # the bucket: rate.NewLimiter(qps, burst)
         self._queue: deque = deque()
         self._dirty: dict[Any, Optional[int]] = {}      # key -> cause
         self._processing: dict[Any, None] = {}
@@ -84,9 +88,18 @@ class WorkQueue:
         self.kernel.call_later(delay, lambda _: self.add(key, cause))
 
     def add_rate_limited(self, key: Any) -> None:
+        """MaxOfRateLimiter.When: the per-key back-off or the shared bucket's wait, whichever is longer."""
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        self.add_after(key, min(self.base_delay * (2 ** failures), self.max_delay))
+        self.add_after(key, max(min(self.base_delay * (2 ** failures), self.max_delay), self._bucket_delay()))
+
+    def _bucket_delay(self) -> float:
+        """BucketRateLimiter.When: take a token (refilled at ``qps``, at most ``burst``); wait if in debt."""
+        now = self.kernel.now
+        self._tokens = min(float(self.burst), self._tokens + (now - self._refilled) * self.qps)
+        self._refilled = now
+        self._tokens -= 1.0
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.qps
 
     def forget(self, key: Any) -> None:
         self._failures.pop(key, None)
