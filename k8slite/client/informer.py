@@ -6,8 +6,14 @@ relist on ``410 Gone``/``Expired``, back off on errors), ``store.go``/``index.go
 (thread-safe store with indexers, ``MetaNamespaceKeyFunc``), ``shared_informer.go``
 (one reflector per resource however many handlers; ``HasSynced``) and ``listers``.
 
+A resync period makes the informer hand every cached object to the handlers again as an
+update of itself (``OnUpdate(obj, obj)``), as the DeltaFIFO's Sync deltas do: a
+controller that missed acting on something gets another chance without asking the
+API server.
+
 Simplified: the reflector hands each event straight to the indexer and the handlers
-instead of through a DeltaFIFO and per-listener buffers; no resync period yet.
+instead of through a DeltaFIFO and per-listener buffers; one resync period per
+informer rather than per handler.
 """
 from __future__ import annotations
 
@@ -102,8 +108,9 @@ class Lister:
 
 class SharedIndexInformer:
     def __init__(self, kernel: Kernel, client: Client, info: ResourceInfo, namespace: str = "",
-                 label_selector: str = "", field_selector: str = ""):
+                 label_selector: str = "", field_selector: str = "", resync_period: float = 0.0):
         self.kernel, self.client, self.info = kernel, client, info
+        self.resync_period = resync_period
         self.namespace, self.label_selector, self.field_selector = namespace, label_selector, field_selector
         self.indexer = Indexer()
         self.lister = Lister(self.indexer)
@@ -127,6 +134,15 @@ class SharedIndexInformer:
         if self._task is None:
             self._task = self.kernel.spawn(self._list_and_watch(), f"reflector {self.info.resource}",
                                            cause=None, owner=owner)
+            if self.resync_period > 0:
+                self.kernel.spawn(self._resync(), f"resync {self.info.resource}", cause=None, owner=owner)
+
+    async def _resync(self) -> None:
+        """Every ``resync_period``: each cached object to the handlers again, as an update of itself."""
+        while True:
+            await self.kernel.sleep(self.resync_period)
+            for obj in self.indexer.list():
+                self._notify("MODIFIED", obj, obj)
 
     def _notify(self, kind: str, obj: dict, old: Optional[dict]) -> None:
         for on_add, on_update, on_delete in self.handlers:
@@ -202,8 +218,9 @@ class SharedIndexInformer:
 class SharedInformerFactory:
     """One informer per (resource, namespace, selectors), started together."""
 
-    def __init__(self, kernel: Kernel, client: Client, owner: str):
+    def __init__(self, kernel: Kernel, client: Client, owner: str, default_resync: float = 0.0):
         self.kernel, self.client, self.owner = kernel, client, owner
+        self.default_resync = default_resync
         self.informers: dict[tuple, SharedIndexInformer] = {}
 
     def informer(self, info: ResourceInfo, namespace: str = "", label_selector: str = "",
@@ -211,7 +228,7 @@ class SharedInformerFactory:
         key = (info.group, info.resource, namespace, label_selector, field_selector)
         if key not in self.informers:
             self.informers[key] = SharedIndexInformer(self.kernel, self.client, info, namespace,
-                                                      label_selector, field_selector)
+                                                      label_selector, field_selector, self.default_resync)
         return self.informers[key]
 
     def start(self) -> None:
