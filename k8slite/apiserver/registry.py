@@ -900,6 +900,12 @@ def _should_delete_during_update(new: dict, old: dict) -> bool:
     """shouldDeleteDuringUpdate: the update removed the last finalizer of an object that is
     being deleted with no grace period left."""
     new_meta, old_meta = new["metadata"], old["metadata"]
+    if new.get("kind") == "Namespace" and new.get("apiVersion") == "v1":
+        # ShouldDeleteNamespaceDuringUpdate: once finalize has emptied spec.finalizers, the
+        # Terminating namespace goes (it has no metadata finalizers to wait for).
+        return (not new_meta.get("finalizers") and bool(old_meta.get("deletionTimestamp"))
+                and not (new.get("spec") or {}).get("finalizers")
+                and old_meta.get("deletionGracePeriodSeconds") in (None, 0))
     if new_meta.get("finalizers") or not old_meta.get("finalizers") or not old_meta.get("deletionTimestamp"):
         return False
     return old_meta.get("deletionGracePeriodSeconds") == 0

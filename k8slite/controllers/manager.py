@@ -10,7 +10,9 @@ kube-system:deployment-controller`` ...), which RBAC's ``system:controller:*`` r
 allow; the shared informers use the manager's own identity.
 
 Simplified: no leader election yet (one controller manager); the enabled
-controllers are deployment, replicaset, nodeipam and serviceaccount.
+controllers are deployment, replicaset, nodeipam, serviceaccount, garbagecollector,
+namespace, endpoint and endpointslice (client/leaderelection.py is ready; the manager
+does not use it yet).
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ from ..client.informer import SharedInformerFactory
 from ..client.rest import Client
 from ..sim import Kernel, Message, Network
 from .deployment import DeploymentController
+from .endpoints import EndpointsController
+from .endpointslice import EndpointSliceController
+from .garbagecollector import GarbageCollector
+from .namespace import NamespaceController
 from .nodeipam import NodeIpamController
 from .replicaset import ReplicaSetController
 from .serviceaccounts import ServiceAccountsController
@@ -51,6 +57,15 @@ class ControllerManager:
                                            self.cluster_cidr),
             "serviceaccount": ServiceAccountsController(self.kernel, serviceaccount, factory),
         }
+        gc, namespace = self._as("generic-garbage-collector"), self._as("namespace-controller")
+        self.controllers["garbagecollector"] = GarbageCollector(
+            self.kernel, gc, factory, EventRecorder(self.kernel, gc, "garbage-collector-controller"))
+        self.controllers["namespace"] = NamespaceController(self.kernel, namespace, factory)
+        endpoint, endpointslice = self._as("endpoint-controller"), self._as("endpointslice-controller")
+        self.controllers["endpoint"] = EndpointsController(
+            self.kernel, endpoint, factory, EventRecorder(self.kernel, endpoint, "endpoint-controller"))
+        self.controllers["endpointslice"] = EndpointSliceController(
+            self.kernel, endpointslice, factory, EventRecorder(self.kernel, endpointslice, "endpointslice-controller"))
         factory.start()
         self.kernel.spawn(self._run(), "controllers start", cause=None, owner=self.name)
 
