@@ -13,6 +13,7 @@ from ..sim import Kernel, Timeout
 
 class Controller:
     NAME = "controller"
+    RETRY_ON: tuple = (errors.StatusError, Timeout)     # the errors a sync is retried after
 
     def __init__(self, kernel: Kernel, workers: int = 5):
         self.kernel = kernel
@@ -36,11 +37,15 @@ class Controller:
                 self.syncs += 1
                 await self.sync(key)
                 self.queue.forget(key)
-            except (errors.StatusError, Timeout):
-                self.queue.add_rate_limited(key)
+            except self.RETRY_ON as error:
+                self.handle_error(key, error)
             finally:
                 self.queue.done(key)
                 task.cause = None
+
+    def handle_error(self, key: str, error: Exception) -> None:
+        """A sync failed with one of ``RETRY_ON``: try the key again after its back-off."""
+        self.queue.add_rate_limited(key)
 
     async def sync(self, key: str) -> None:
         raise NotImplementedError

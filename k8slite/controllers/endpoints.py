@@ -257,7 +257,23 @@ def _capacity_annotation_set_correctly(annotations: dict, subsets: list[dict]) -
     return total > MAX_CAPACITY
 
 
-class EndpointsController(Controller):
+class ServiceEndpointsController(Controller):
+    """What the Endpoints and EndpointSlice controllers share: a Service's key is queued when it,
+    or a pod it selects (before or after the change), changes."""
+
+    def _service_changed(self, service: dict) -> None:
+        self.enqueue(meta_namespace_key(service))
+
+    def _pod_added(self, pod: dict) -> None:
+        for key in pod_service_memberships(self.services.lister, pod):
+            self.enqueue(key)
+
+    def _pod_updated(self, old: dict, pod: dict) -> None:
+        for key in services_to_update_on_pod_change(self.services.lister, old, pod):
+            self.enqueue(key)
+
+
+class EndpointsController(ServiceEndpointsController):
     NAME = "endpoint"
 
     def __init__(self, kernel: Kernel, client: Client, factory: SharedInformerFactory,
@@ -274,17 +290,6 @@ class EndpointsController(Controller):
         self.endpoints.add_event_handler(on_delete=self._endpoints_deleted)
 
     # -- event handlers -------------------------------------------------------------------
-    def _service_changed(self, service: dict) -> None:
-        self.enqueue(meta_namespace_key(service))
-
-    def _pod_added(self, pod: dict) -> None:
-        for key in pod_service_memberships(self.services.lister, pod):
-            self.enqueue(key)
-
-    def _pod_updated(self, old: dict, pod: dict) -> None:
-        for key in services_to_update_on_pod_change(self.services.lister, old, pod):
-            self.enqueue(key)
-
     def _pod_deleted(self, pod: dict) -> None:
         self._pod_added(pod)
 

@@ -27,13 +27,11 @@ from ..api import errors
 from ..api.meta import owner_reference, rfc3339
 from ..api.scheme import SCHEME
 from ..client.events import EventRecorder
-from ..client.informer import SharedInformerFactory, meta_namespace_key
+from ..client.informer import SharedInformerFactory
 from ..client.rest import Client
 from ..sim import Kernel
-from .base import Controller
-from .endpoints import (HEADLESS, LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker, find_port, is_pod_ready,
-                        pod_service_memberships, service_selector, services_to_update_on_pod_change,
-                        should_pod_be_in_endpoints)
+from .endpoints import (HEADLESS, LAST_CHANGE_TRIGGER_TIME, ServiceEndpointsController, TriggerTimeTracker,
+                        find_port, is_pod_ready, service_selector, should_pod_be_in_endpoints)
 
 PODS = SCHEME.by_resource("", "pods")
 NODES = SCHEME.by_resource("", "nodes")
@@ -195,7 +193,7 @@ def _managed(endpoint_slice: dict) -> bool:
     return (endpoint_slice["metadata"].get("labels") or {}).get(LABEL_MANAGED_BY) == CONTROLLER_NAME
 
 
-class EndpointSliceController(Controller):
+class EndpointSliceController(ServiceEndpointsController):
     NAME = "endpointslice"
 
     def __init__(self, kernel: Kernel, client: Client, factory: SharedInformerFactory, recorder: EventRecorder,
@@ -216,17 +214,6 @@ class EndpointSliceController(Controller):
         self.slices.add_event_handler(self._slice_added, self._slice_updated, self._slice_deleted)
 
     # -- event handlers -------------------------------------------------------------------
-    def _service_changed(self, service: dict) -> None:
-        self.enqueue(meta_namespace_key(service))
-
-    def _pod_added(self, pod: dict) -> None:
-        for key in pod_service_memberships(self.services.lister, pod):
-            self.enqueue(key)
-
-    def _pod_updated(self, old: dict, pod: dict) -> None:
-        for key in services_to_update_on_pod_change(self.services.lister, old, pod):
-            self.enqueue(key)
-
     def _slice_added(self, endpoint_slice: dict) -> None:
         if _managed(endpoint_slice) and self.tracker.should_sync(endpoint_slice):
             self.enqueue(_service_key(endpoint_slice))

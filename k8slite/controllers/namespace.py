@@ -337,6 +337,7 @@ def update_conditions(status: dict, new_conditions: list[dict], now: str) -> boo
 
 class NamespaceController(Controller):
     NAME = "namespace"
+    RETRY_ON = (ResourcesRemainingError, errors.StatusError, Timeout, DeletionError)
 
     def __init__(self, kernel: Kernel, client: Client, factory: SharedInformerFactory, workers: int = 10,
                  finalizer_token: str = FINALIZER_KUBERNETES):
@@ -357,26 +358,16 @@ class NamespaceController(Controller):
             return
         self.queue.add_after(namespace["metadata"]["name"], NAMESPACE_DELETION_GRACE_PERIOD)
 
-    async def _worker(self) -> None:
-        task = self.kernel.current
-        while True:
-            key, cause = await self.queue.get()
-            task.cause = cause
-            try:
-                self.syncs += 1
-                await self.sync(key)
-                self.queue.forget(key)
-            except ResourcesRemainingError as remaining:
-                wait = remaining.estimate // 2 + 1
-                self.log.append(f'{self.kernel.now:.3f} "Content remaining in namespace" namespace="{key}" '
-                                f'waitSeconds={wait}')
-                self.queue.add_after(key, wait)
-            except (errors.StatusError, Timeout, DeletionError) as error:
-                self.log.append(f"{self.kernel.now:.3f} deletion of namespace {key} failed: {error}")
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
-                task.cause = None
+    def handle_error(self, key: str, error: Exception) -> None:
+        """Content still there: look again when it should be gone; anything else: back off."""
+        if isinstance(error, ResourcesRemainingError):
+            wait = error.estimate // 2 + 1
+            self.log.append(f'{self.kernel.now:.3f} "Content remaining in namespace" namespace="{key}" '
+                            f'waitSeconds={wait}')
+            self.queue.add_after(key, wait)
+            return
+        self.log.append(f"{self.kernel.now:.3f} deletion of namespace {key} failed: {error}")
+        self.queue.add_rate_limited(key)
 
     async def sync(self, key: str) -> None:
         """syncNamespaceFromKey."""
