@@ -30,6 +30,28 @@ from .replicaset import ReplicaSetController
 from .serviceaccounts import ServiceAccountsController
 
 
+# The enabled controllers, in the order they start (``NewControllerDescriptors``): name →
+# (the service account it calls the API server as, the component name on its Events,
+# build(kernel, client, factory, recorder, manager)).
+CONTROLLERS: dict = {
+    "deployment": ("deployment-controller", "deployment-controller",
+                   lambda k, c, f, r, m: DeploymentController(k, c, f, r)),
+    "replicaset": ("replicaset-controller", "replicaset-controller",
+                   lambda k, c, f, r, m: ReplicaSetController(k, c, f, r)),
+    "nodeipam": ("node-controller", "node-controller",
+                 lambda k, c, f, r, m: NodeIpamController(k, c, f, r, m.cluster_cidr)),
+    "serviceaccount": ("service-account-controller", None,
+                       lambda k, c, f, r, m: ServiceAccountsController(k, c, f)),
+    "garbagecollector": ("generic-garbage-collector", "garbage-collector-controller",
+                         lambda k, c, f, r, m: GarbageCollector(k, c, f, r)),
+    "namespace": ("namespace-controller", None, lambda k, c, f, r, m: NamespaceController(k, c, f)),
+    "endpoint": ("endpoint-controller", "endpoint-controller",
+                 lambda k, c, f, r, m: EndpointsController(k, c, f, r)),
+    "endpointslice": ("endpointslice-controller", "endpointslice-controller",
+                      lambda k, c, f, r, m: EndpointSliceController(k, c, f, r)),
+}
+
+
 class ControllerManager:
     def __init__(self, kernel: Kernel, network: Network, name: str = "kube-controller-manager",
                  host: str = "control-plane", cluster_cidr: str = "10.244.0.0/16"):
@@ -45,27 +67,10 @@ class ControllerManager:
             self.network.listen(self.name, self.host, self._handle)
         factory = SharedInformerFactory(self.kernel, self.client, self.name)
         self.factory = factory
-        deployment, replicaset = self._as("deployment-controller"), self._as("replicaset-controller")
-        node, serviceaccount = self._as("node-controller"), self._as("service-account-controller")
-        self.controllers = {
-            "deployment": DeploymentController(self.kernel, deployment, factory,
-                                               EventRecorder(self.kernel, deployment, "deployment-controller")),
-            "replicaset": ReplicaSetController(self.kernel, replicaset, factory,
-                                               EventRecorder(self.kernel, replicaset, "replicaset-controller")),
-            "nodeipam": NodeIpamController(self.kernel, node, factory,
-                                           EventRecorder(self.kernel, node, "node-controller"),
-                                           self.cluster_cidr),
-            "serviceaccount": ServiceAccountsController(self.kernel, serviceaccount, factory),
-        }
-        gc, namespace = self._as("generic-garbage-collector"), self._as("namespace-controller")
-        self.controllers["garbagecollector"] = GarbageCollector(
-            self.kernel, gc, factory, EventRecorder(self.kernel, gc, "garbage-collector-controller"))
-        self.controllers["namespace"] = NamespaceController(self.kernel, namespace, factory)
-        endpoint, endpointslice = self._as("endpoint-controller"), self._as("endpointslice-controller")
-        self.controllers["endpoint"] = EndpointsController(
-            self.kernel, endpoint, factory, EventRecorder(self.kernel, endpoint, "endpoint-controller"))
-        self.controllers["endpointslice"] = EndpointSliceController(
-            self.kernel, endpointslice, factory, EventRecorder(self.kernel, endpointslice, "endpointslice-controller"))
+        for name, (service_account, component, build) in CONTROLLERS.items():
+            client = self._as(service_account)
+            recorder = EventRecorder(self.kernel, client, component) if component else None
+            self.controllers[name] = build(self.kernel, client, factory, recorder, self)
         factory.start()
         self.kernel.spawn(self._run(), "controllers start", cause=None, owner=self.name)
 
