@@ -128,13 +128,17 @@ class Cluster:
         await super_admin.patch(nodes, "", node, {"metadata": {"labels": {
             "node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": ""}}})
 
-    def add_controller_manager(self) -> ControllerManager:
+    def add_controller_manager(self, name: str = "kube-controller-manager",
+                               host: str = CONTROL_PLANE) -> ControllerManager:
+        """A kube-controller-manager on ``host``; with several, the Lease picks the one that acts
+        (``cluster.controller_manager`` stays the first)."""
         cidr = self.cluster_cidr or "10.244.0.0/16"
-        self.controller_manager = ControllerManager(self.kernel, self.network, "kube-controller-manager",
-                                                    CONTROL_PLANE, cidr)
-        self.controller_manager.start()
-        self._register("kube-controller-manager", CONTROL_PLANE, self.controller_manager)
-        return self.controller_manager
+        manager = ControllerManager(self.kernel, self.network, name, host, cidr)
+        manager.start()
+        self._register(name, host, manager)
+        if self.controller_manager is None:
+            self.controller_manager = manager
+        return manager
 
     def add_scheduler(self) -> Scheduler:
         self.scheduler = Scheduler(self.kernel, self.network, "kube-scheduler", CONTROL_PLANE)
@@ -204,7 +208,14 @@ class Cluster:
             return False
         return all(k.registered and k.pod_cidr is not None and k.last_status is not None
                    and any(c["type"] == "Ready" and c["status"] == "True" for c in k.last_status["conditions"])
-                   for k in self.kubelets.values())
+                   and not self._not_ready_taints(name) for name, k in self.kubelets.items())
+
+    def _not_ready_taints(self, node: str) -> list[dict]:
+        """The node lifecycle controller's not-ready/unreachable taints still on a node (a node that
+        just turned Ready keeps them until the controller's next pass)."""
+        obj = self.apiserver.cached("nodes", "", node) or {}
+        return [t for t in (obj.get("spec") or {}).get("taints") or ()
+                if t["key"] in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]
 
     def objects(self, resource: str, namespace: Optional[str] = None) -> list[dict]:
         """What etcd holds now for a resource (read through the API server's cache): for the book's

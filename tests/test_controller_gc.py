@@ -23,7 +23,9 @@ spec:
 
 
 def start_gc(c: Cluster) -> GarbageCollector:
-    """The controller manager's garbage collector (after a restart, the new process's)."""
+    """The controller manager's garbage collector (after a restart, the new process's, once it holds
+    the lease again)."""
+    c.run_until(lambda: "garbagecollector" in c.controller_manager.controllers, limit=60, step=0.5)
     return c.controller_manager.controllers["garbagecollector"]
 
 

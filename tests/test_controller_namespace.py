@@ -42,7 +42,9 @@ RESOURCES = ("deployments", "replicasets", "pods", "configmaps", "services", "se
 
 
 def start_controllers(c: Cluster) -> tuple[NamespaceController, GarbageCollector]:
-    """The controller manager's namespace controller and garbage collector (after a restart, the new ones)."""
+    """The controller manager's namespace controller and garbage collector (after a restart, the new
+    ones, once the restarted process holds the lease again)."""
+    c.run_until(lambda: "namespace" in c.controller_manager.controllers, limit=60, step=0.5)
     controllers = c.controller_manager.controllers
     return controllers["namespace"], controllers["garbagecollector"]
 

@@ -7,7 +7,6 @@ import pytest
 
 from k8slite.api.meta import parse_rfc3339
 from k8slite.api.scheme import SCHEME
-from k8slite.client.events import EventRecorder
 from k8slite.client.rest import MERGE_PATCH
 from k8slite.cluster import Cluster
 from k8slite.controllers import nodelifecycle as nl
@@ -143,20 +142,11 @@ def test_a_zone_limiter_at_zero_never_lets_a_node_through():
 
 # -- a whole cluster --------------------------------------------------------------------------
 def start_node_lifecycle(cluster: Cluster) -> tuple[NodeLifecycleController, TaintEvictionController]:
-    """What the controller manager does for these two controllers: its own service account's
-    client, the shared informer factory, then run once the caches have synced."""
+    """The controller manager's two controllers (it runs them as node-controller and
+    taint-eviction-controller), once it leads and they run."""
     manager = cluster.controller_manager
-    client = manager._as("node-controller")
-    kernel = cluster.kernel
-    lifecycle = NodeLifecycleController(kernel, client, manager.factory,
-                                        EventRecorder(kernel, client, "node-controller"))
-    eviction = TaintEvictionController(kernel, client, manager.factory,
-                                       EventRecorder(kernel, client, "taint-eviction-controller"))
-    manager.factory.start()
-    cluster.run_until(manager.factory.has_synced, step=0.1)
-    lifecycle.run(manager.name)
-    eviction.run(manager.name)
-    return lifecycle, eviction
+    cluster.run_until(lambda: manager.factory is not None and manager.factory.has_synced(), step=0.1)
+    return manager.controllers["nodelifecycle"], manager.controllers["taint-eviction-controller"]
 
 
 def deployment(name="web", replicas=6):

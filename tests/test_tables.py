@@ -12,6 +12,7 @@ from test_discovery import CRONTAB_CRD, KubectlStub, scheme_with_crd
 
 from k8slite import Cluster
 from k8slite.api import errors
+from k8slite.api.meta import parse_rfc3339
 from k8slite.api.scheme import SCHEME
 from k8slite.apiserver import tables
 from k8slite.apiserver.tables import crd_printer_columns, human_duration, table_for_object, to_table
@@ -44,6 +45,12 @@ spec:
   ports: [{port: 80, targetPort: 80}]
 """
 NOW = 600.0       # for synthetic objects: ten minutes after the epoch
+
+
+def age(cluster, resource: str, name: str) -> str:
+    """The AGE column of one object now, from its creationTimestamp and the cluster's clock."""
+    obj = next(o for o in cluster.objects(resource) if o["metadata"]["name"] == name)
+    return human_duration(cluster.now - parse_rfc3339(obj["metadata"]["creationTimestamp"]))
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +170,7 @@ def test_a_v1beta1_table_names_that_version_in_its_rows(cluster):
 
 def test_nodes_show_readiness_roles_and_the_wide_system_info(cluster):
     rows = {r["cells"][0]: r["cells"] for r in to_table(info("nodes"), cluster.objects("nodes"), cluster.now)["rows"]}
-    assert rows["control-plane"] == ["control-plane", "Ready", "control-plane", "31s", "v1.31.0", "172.18.0.2", "<none>",
+    assert rows["control-plane"] == ["control-plane", "Ready", "control-plane", age(cluster, "nodes", "control-plane"), "v1.31.0", "172.18.0.2", "<none>",
                                      "Debian GNU/Linux 12 (bookworm)", "6.1.0-k8slite", "containerd://1.7.22"]
     assert rows["node-1"][:3] == ["node-1", "Ready", "<none>"]
 
@@ -189,7 +196,7 @@ def test_deployments_replicasets_and_services_as_the_cluster_runs_them(cluster):
     services = to_table(info("services"), cluster.objects("services"), cluster.now)["rows"]
     web_ip = cluster.objects("services")[1]["spec"]["clusterIP"]
     assert [r["cells"] for r in services] == [
-        ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP", "32s", "<none>"],
+        ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP", age(cluster, "services", "kubernetes"), "<none>"],
         ["web", "ClusterIP", web_ip, "<none>", "80/TCP", "30s", "app=web"]]
 
 
@@ -199,10 +206,13 @@ def test_events_namespaces_leases_and_service_accounts(cluster):
         "30s", "Normal", "Scheduled", f"pod/{first['involvedObject']['name']}", "", "default-scheduler",
         first["message"], "30s", 1, first["metadata"]["name"]]
     assert [r["cells"] for r in to_table(info("namespaces"), cluster.objects("namespaces"), cluster.now)["rows"]] == [
-        [ns, "Active", "32s"] for ns in ("default", "kube-node-lease", "kube-public", "kube-system")]
+        [ns, "Active", age(cluster, "namespaces", ns)] for ns in ("default", "kube-node-lease", "kube-public", "kube-system")]
     lease = cluster.objects("leases")[0]
-    assert cells("leases", lease, "coordination.k8s.io", cluster.now) == ["control-plane", "control-plane", "31s"]
-    assert cells("serviceaccounts", cluster.objects("serviceaccounts")[0], now=cluster.now) == ["default", 0, "31s"]
+    assert cells("leases", lease, "coordination.k8s.io", cluster.now) == ["control-plane", "control-plane",
+                                                                       age(cluster, "leases", "control-plane")]
+    assert cells("serviceaccounts", cluster.objects("serviceaccounts")[0], now=cluster.now) == [
+        "default", 0, human_duration(cluster.now - parse_rfc3339(
+            cluster.objects("serviceaccounts")[0]["metadata"]["creationTimestamp"]))]
 
 
 # --- printPod's STATUS, READY and RESTARTS ----------------------------------------------------
@@ -553,7 +563,7 @@ def test_real_kubectl_get_all_across_namespaces(stub, cluster):
         f"default     pod/{b}   1/1     Running   0          30s\n"
         "\n"
         f"NAMESPACE   NAME                 TYPE        {'CLUSTER-IP':<{w}}EXTERNAL-IP   PORT(S)   AGE\n"
-        f"default     service/kubernetes   ClusterIP   {'10.96.0.1':<{w}}<none>        443/TCP   32s\n"
+        f"default     service/kubernetes   ClusterIP   {'10.96.0.1':<{w}}<none>        443/TCP   {age(cluster, 'services', 'kubernetes')}\n"
         f"default     service/web          ClusterIP   {web_ip:<{w}}<none>        80/TCP    30s\n"
         "\n"
         "NAMESPACE   NAME                  READY   UP-TO-DATE   AVAILABLE   AGE\n"
@@ -563,15 +573,16 @@ def test_real_kubectl_get_all_across_namespaces(stub, cluster):
         f"default     replicaset.apps/{rs['metadata']['name']}   2         2         2       30s\n")
 
 
-def test_real_kubectl_get_nodes_wide_and_show_labels(stub):
+def test_real_kubectl_get_nodes_wide_and_show_labels(stub, cluster):
+    ages = {n: age(cluster, "nodes", n) for n in ("control-plane", "node-1", "node-2")}
     assert rendered(stub, "1.31", "get", "nodes", "-o", "wide") == (
         "NAME            STATUS   ROLES           AGE   VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE                  "
         "       KERNEL-VERSION   CONTAINER-RUNTIME\n"
-        "control-plane   Ready    control-plane   31s   v1.31.0   172.18.0.2    <none>        Debian GNU/Linux 12 (bookworm)"
+        f"control-plane   Ready    control-plane   {ages['control-plane']}   v1.31.0   172.18.0.2    <none>        Debian GNU/Linux 12 (bookworm)"
         "   6.1.0-k8slite    containerd://1.7.22\n"
-        "node-1          Ready    <none>          31s   v1.31.0   172.18.0.3    <none>        Debian GNU/Linux 12 (bookworm)"
+        f"node-1          Ready    <none>          {ages['node-1']}   v1.31.0   172.18.0.3    <none>        Debian GNU/Linux 12 (bookworm)"
         "   6.1.0-k8slite    containerd://1.7.22\n"
-        "node-2          Ready    <none>          31s   v1.31.0   172.18.0.4    <none>        Debian GNU/Linux 12 (bookworm)"
+        f"node-2          Ready    <none>          {ages['node-2']}   v1.31.0   172.18.0.4    <none>        Debian GNU/Linux 12 (bookworm)"
         "   6.1.0-k8slite    containerd://1.7.22\n")
     labels = rendered(stub, "1.31", "get", "node", "node-1", "--show-labels").splitlines()
     assert labels[1].endswith("beta.kubernetes.io/arch=amd64,beta.kubernetes.io/os=linux,kubernetes.io/arch=amd64,"

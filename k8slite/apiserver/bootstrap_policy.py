@@ -470,6 +470,10 @@ def _controller_rules() -> dict[str, list[dict]]:
             rule(("get", "create", "list", "watch"), (LEGACY,), ("persistentvolumeclaims",)),
             rule(("update", "delete"), (LEGACY,), ("persistentvolumeclaims",)),
             rule(("update",), (LEGACY,), ("pods/finalizers",)), ev],
+        "taint-eviction-controller": [       # with SeparateTaintEvictionController (beta, on, 1.29+)
+            rule(("get", "list", "watch"), (LEGACY,), ("nodes",)),
+            rule(("list", "watch", "get", "delete"), (LEGACY,), ("pods",)),
+            rule(("patch",), (LEGACY,), ("pods/status",)), ev],
         "ttl-after-finished-controller": [rule(("get", "list", "watch", "delete"), (BATCH,), ("jobs",)), ev],
         "ttl-controller": [rule(("update", "patch", "list", "watch"), (LEGACY,), ("nodes",)), ev],
         "validatingadmissionpolicy-status-controller": [

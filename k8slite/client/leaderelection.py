@@ -25,6 +25,7 @@ and restart means for it. Callbacks are plain calls, not goroutines.
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -284,3 +285,58 @@ class LeaderElector:
             self._log(f"new leader elected: {self.reported_leader}")
         if self.on_new_leader is not None:
             self.on_new_leader(self.reported_leader)
+
+
+# --leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period: the
+# defaults of kube-controller-manager and kube-scheduler (LeaderElectionConfiguration).
+LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = 15.0, 10.0, 2.0
+RESTART_DELAY = 1.0     # from a process's exit to its kubelet starting the static pod's container again
+
+
+class LeaderElected:
+    """What kube-controller-manager and kube-scheduler do with ``--leader-elect`` (their ``Run`` in
+    ``cmd/kube-controller-manager/app/controllermanager.go`` and ``cmd/kube-scheduler/app/server.go``):
+    each process campaigns as ``<hostname>_<uuid>`` for a Lease in kube-system named after the
+    component, acts only from OnStartedLeading, and on OnStoppedLeading logs "leaderelection lost"
+    and exits; the kubelet then starts it again as a new process with a new identity.
+
+    A mixin for a component with ``kernel``, ``network``, ``name``, ``host``, ``client``,
+    ``crash()`` and ``restart()``. Simplified: the exit and restart are a crash and, one second
+    later, a restart (without the kubelet's back-off)."""
+    elector: Optional[LeaderElector] = None
+    identity: str = ""
+
+    def campaign(self, lease_name: str, on_started_leading: Callable[[], None]) -> LeaderElector:
+        self.identity = f"{self.host}_{uuid.UUID(int=self.kernel.rng.getrandbits(128), version=4)}"
+        elector_client = Client(self.kernel, self.network, self.name, self.client.user, self.client.groups,
+                                timeout=RENEW_DEADLINE)
+        self.elector = LeaderElector(self.kernel, elector_client, "kube-system", lease_name, self.identity,
+                                     LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD,
+                                     on_started_leading=on_started_leading,
+                                     on_stopped_leading=self._leaderelection_lost,
+                                     recorder=EventRecorder(self.kernel, self.client, lease_name))
+        self.elector.run(owner=self.name)
+        return self.elector
+
+    @property
+    def leading(self) -> bool:
+        return self.elector.leading if self.elector is not None else True      # --leader-elect=false
+
+    @property
+    def log(self) -> list:
+        """What klog printed about leadership, with virtual times (across restarts: the last process's)."""
+        return self.elector.log if self.elector is not None else []
+
+    def _leaderelection_lost(self) -> None:
+        self.elector.log.append((self.kernel.now, "leaderelection lost"))
+        self.kernel.spawn(self._exit_and_restart(), f"{self.name} restart", cause=None)
+
+    async def _exit_and_restart(self) -> None:
+        self.crash()
+        await self.kernel.sleep(RESTART_DELAY)
+        self.restart()
+
+    def stop_leading(self) -> None:
+        """A crashed process leads nothing from that instant (its elector's task is cancelled)."""
+        if self.elector is not None:
+            self.elector.leading = False

@@ -1,23 +1,25 @@
 """kube-controller-manager: one process running many controllers over shared informers.
 
 Mirrors kubernetes v1.31 ``cmd/kube-controller-manager/app/controllermanager.go``
-(``Run``: build the shared informer factory, start each enabled controller, then
-start the informers) and its controller descriptors (``apps.go``, ``core.go``).
+(``Run``: with ``--leader-elect`` (the default), campaign for the ``kube-system/
+kube-controller-manager`` Lease as ``<hostname>_<uuid>``; once leading, build the shared
+informer factory, start each enabled controller, then start the informers; on losing the
+lease, log "leaderelection lost" and exit, for the kubelet to restart the static pod) and
+its controller descriptors (``apps.go``, ``core.go``, ``names.go``).
 
 With ``--use-service-account-credentials`` (kubeadm sets it), each controller calls
 the API server as its own service account in ``kube-system`` (``system:serviceaccount:
 kube-system:deployment-controller`` ...), which RBAC's ``system:controller:*`` roles
-allow; the shared informers use the manager's own identity.
+allow; the shared informers and the leader election use the manager's own identity.
 
-Simplified: no leader election yet (one controller manager); the enabled
-controllers are deployment, replicaset, nodeipam, serviceaccount, garbagecollector,
-namespace, endpoint and endpointslice (client/leaderelection.py is ready; the manager
-does not use it yet).
+Simplified: see ``LeaderElected`` (client/leaderelection.py) for the exit on a lost lease;
+``leader_elect=False`` runs the controllers at once, as ``--leader-elect=false`` does.
 """
 from __future__ import annotations
 
 from ..client.events import EventRecorder
 from ..client.informer import SharedInformerFactory
+from ..client.leaderelection import LeaderElected
 from ..client.rest import Client
 from ..sim import Kernel, Message, Network
 from .deployment import DeploymentController
@@ -26,6 +28,7 @@ from .endpointslice import EndpointSliceController
 from .garbagecollector import GarbageCollector
 from .namespace import NamespaceController
 from .nodeipam import NodeIpamController
+from .nodelifecycle import NodeLifecycleController, TaintEvictionController
 from .replicaset import ReplicaSetController
 from .serviceaccounts import ServiceAccountsController
 
@@ -49,15 +52,21 @@ CONTROLLERS: dict = {
                  lambda k, c, f, r, m: EndpointsController(k, c, f, r)),
     "endpointslice": ("endpointslice-controller", "endpointslice-controller",
                       lambda k, c, f, r, m: EndpointSliceController(k, c, f, r)),
+    "nodelifecycle": ("node-controller", "node-controller",
+                      lambda k, c, f, r, m: NodeLifecycleController(k, c, f, r)),
+    "taint-eviction-controller": ("taint-eviction-controller", "taint-eviction-controller",
+                                  lambda k, c, f, r, m: TaintEvictionController(k, c, f, r)),
 }
 
 
-class ControllerManager:
+class ControllerManager(LeaderElected):
     def __init__(self, kernel: Kernel, network: Network, name: str = "kube-controller-manager",
-                 host: str = "control-plane", cluster_cidr: str = "10.244.0.0/16"):
+                 host: str = "control-plane", cluster_cidr: str = "10.244.0.0/16", leader_elect: bool = True):
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
         self.cluster_cidr = cluster_cidr
+        self.leader_elect = leader_elect
         self.controllers: dict = {}
+        self.factory = None
 
     def start(self) -> None:
         self.client = Client(self.kernel, self.network, self.name, "system:kube-controller-manager")
@@ -65,6 +74,13 @@ class ControllerManager:
             self.network.up(self.name, self._handle)
         else:
             self.network.listen(self.name, self.host, self._handle)
+        self.controllers, self.factory = {}, None
+        if not self.leader_elect:
+            self._start_controllers()
+            return
+        self.campaign("kube-controller-manager", self._start_controllers)
+
+    def _start_controllers(self) -> None:
         factory = SharedInformerFactory(self.kernel, self.client, self.name)
         self.factory = factory
         for name, (service_account, component, build) in CONTROLLERS.items():
@@ -91,6 +107,7 @@ class ControllerManager:
     def crash(self) -> None:
         self.kernel.cancel_owned(self.name)
         self.network.down(self.name)
+        self.stop_leading()
 
     def restart(self) -> None:
         self.start()
