@@ -27,6 +27,44 @@ from .sim import Kernel, Network, Trace
 
 CONTROL_PLANE = "control-plane"
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+# The RBAC part of metrics-server's components.yaml (v0.7).
+METRICS_SERVER_RBAC = """
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels:
+    k8s-app: metrics-server
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+rules:
+- apiGroups: [metrics.k8s.io]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
+rules:
+- apiGroups: [""]
+  resources: [nodes/metrics]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:metrics-server"}
+subjects:
+- {kind: ServiceAccount, name: metrics-server, namespace: kube-system}
+"""
 
 
 def node_ip(index: int) -> str:
@@ -50,6 +88,7 @@ class Cluster:
         self.etcd: Optional[EtcdServer] = None
         self.apiserver: Optional[APIServer] = None
         self.scheduler: Optional[Scheduler] = None
+        self.metrics_server = None
         self.controller_manager: Optional[ControllerManager] = None
         self.kubelets: dict[str, Kubelet] = {}
         self.runtimes: dict[str, ContainerRuntime] = {}
@@ -140,11 +179,102 @@ class Cluster:
             self.controller_manager = manager
         return manager
 
-    def add_scheduler(self) -> Scheduler:
-        self.scheduler = Scheduler(self.kernel, self.network, "kube-scheduler", CONTROL_PLANE)
-        self.scheduler.start()
-        self._register("kube-scheduler", CONTROL_PLANE, self.scheduler)
-        return self.scheduler
+    def add_scheduler(self, name: str = "kube-scheduler", host: str = CONTROL_PLANE) -> Scheduler:
+        """A kube-scheduler on ``host``; with several, the Lease picks the one that schedules
+        (``cluster.scheduler`` stays the first)."""
+        scheduler = Scheduler(self.kernel, self.network, name, host)
+        scheduler.start()
+        self._register(name, host, scheduler)
+        if self.scheduler is None:
+            self.scheduler = scheduler
+        return scheduler
+
+    # -- the data plane a request from a pod travels (until the dns/ and proxy/ components) ---------
+    async def _http(self, namespace: str, url: str) -> tuple[int, str]:
+        """An HTTP GET from a pod in ``namespace``: cluster DNS turns the name into a ClusterIP (or a
+        pod IP), kube-proxy picks one ready endpoint of the Service at random, as its iptables
+        rules do, and the pod network carries the request to that pod's node.
+
+        Simplified: names and endpoints are read from the API server's watch cache, which is what
+        CoreDNS and kube-proxy watch, without their propagation delay; the hop costs 0.5 ms each way
+        and is not traced."""
+        rest = url.split("://", 1)[-1]
+        hostport, _, path = rest.partition("/")
+        host, _, port_text = hostport.partition(":")
+        port = int(port_text) if port_text else 80
+        ip = self._resolve(namespace, host)
+        if ip is None:
+            raise ConnectionError(f"bad address '{host}'")
+        backend = self._backend(ip, port)
+        refused = ConnectionError(f"can't connect to remote host ({ip}): Connection refused")
+        if backend is None:
+            raise refused
+        pod_ip, pod_port = backend
+        runtime = next((r for _, r in sorted(self.runtimes.items())
+                        if any(sb.ip == pod_ip for sb in r.sandboxes.values())), None)
+        if runtime is None or runtime.name not in self.network.endpoints or not self.network.endpoints[runtime.name].up:
+            raise ConnectionError(f"can't connect to remote host ({ip}): No route to host")
+        await self.kernel.sleep(0.0005)
+        try:
+            answer = await runtime.serve_http(pod_ip, pod_port, "GET", "/" + path)
+        except ConnectionRefusedError:
+            raise refused from None
+        await self.kernel.sleep(0.0005)
+        return answer
+
+    def _resolve(self, namespace: str, host: str) -> Optional[str]:
+        """CoreDNS with the pod's search path (<ns>.svc.cluster.local svc.cluster.local cluster.local)."""
+        if host.replace(".", "").isdigit():
+            return host
+        parts = host.removesuffix(".cluster.local").removesuffix(".svc").split(".")
+        name, ns = (parts[0], parts[1]) if len(parts) >= 2 else (parts[0], namespace)
+        svc = self.apiserver.cached("services", ns, name)
+        if svc is None:
+            return None
+        cluster_ip = svc["spec"].get("clusterIP")
+        if cluster_ip and cluster_ip != "None":
+            return cluster_ip
+        ready = self._ready_endpoints(svc, None)
+        return ready[0][0] if ready else None
+
+    def _backend(self, ip: str, port: int) -> Optional[tuple[str, int]]:
+        """kube-proxy: a ClusterIP:port goes to one ready endpoint, chosen at random; a pod IP is itself."""
+        for svc in self.objects("services"):
+            if svc["spec"].get("clusterIP") != ip:
+                continue
+            for svc_port in svc["spec"].get("ports") or ():
+                if svc_port["port"] == port:
+                    ready = self._ready_endpoints(svc, svc_port.get("name", ""))
+                    return self.kernel.rng.choice(ready) if ready else None
+            return None
+        return ip, port
+
+    def _ready_endpoints(self, svc: dict, port_name: Optional[str]) -> list[tuple[str, int]]:
+        meta = svc["metadata"]
+        found = []
+        for eps in sorted(self.objects("endpointslices", meta["namespace"]), key=lambda e: e["metadata"]["name"]):
+            if (eps["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != meta["name"]:
+                continue
+            ports = [p for p in eps.get("ports") or () if port_name is None or (p.get("name") or "") == port_name]
+            for endpoint in eps.get("endpoints") or ():
+                if (endpoint.get("conditions") or {}).get("ready") is False:
+                    continue
+                for address in endpoint.get("addresses") or ():
+                    found.append((address, ports[0]["port"] if ports else 80))
+        return sorted(found)
+
+    def add_metrics_server(self, host: str = "node-1"):
+        """Install the metrics-server add-on (what ``kubectl apply -f components.yaml`` sets up): its
+        service account and RBAC, the component on a worker, and the ``v1beta1.metrics.k8s.io``
+        APIService through which the API server proxies ``metrics.k8s.io`` to it."""
+        from .metrics.server import GROUP, VERSION, MetricsServer
+        self.kubectl.apply(METRICS_SERVER_RBAC)
+        server = MetricsServer(self.kernel, self.network, "metrics-server", host)
+        server.start()
+        self.apiserver.aggregate(GROUP, VERSION, server.name)
+        self._register(server.name, host, server)
+        self.metrics_server = server
+        return server
 
     def add_node(self, name: Optional[str] = None, cpu: str = "4", memory: str = "16Gi", max_pods: int = 110,
                  control_plane: bool = False) -> Kubelet:
@@ -162,6 +292,7 @@ class Cluster:
         kubelet = Kubelet(self.kernel, self.network, name, node_ip(len(self.kubelets)), cpu, memory, max_pods,
                           labels, taints)
         kubelet.read_log = runtime.read_log        # the node's disk: the runtime writes logs, the kubelet reads
+        runtime.dataplane = self._http             # the pod network, cluster DNS and Service load balancing
         kubelet.start()
         self.runtimes[name], self.kubelets[name] = runtime, kubelet
         self._register(runtime.name, name, runtime)

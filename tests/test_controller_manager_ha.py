@@ -120,3 +120,19 @@ def test_no_pod_is_duplicated_or_lost_across_repeated_failovers(ha):
     c.run(30)
     assert len(running(c)) == 4 and len(c.objects("pods", "default")) == 4
     assert sum(1 for m in (first, second) if m.leading) == 1
+
+
+def test_two_schedulers_one_lease_one_schedules():
+    c = Cluster.up(nodes=2, seed=4)
+    standby = c.add_scheduler("kube-scheduler-2", "control-plane-2")
+    c.kubectl.apply(DEPLOYMENT % 2)
+    c.run_until(lambda: len(running(c)) == 2, limit=60, step=0.5)
+    assert c.scheduler.leading and not standby.leading
+    assert standby.scheduled == 0 and c.scheduler.scheduled == 2
+    assert len(standby.nodes) == 3, "the standby's informers keep its cache warm"
+    c.crash("kube-scheduler")
+    c.kubectl("scale deployment web --replicas=4")
+    c.run_until(lambda: len(running(c)) == 4, limit=60, step=0.5)
+    assert standby.leading and standby.scheduled == 2
+    lease = next(o for o in c.objects("leases", "kube-system") if o["metadata"]["name"] == "kube-scheduler")
+    assert lease["spec"]["holderIdentity"] == standby.identity and lease["spec"]["leaseTransitions"] == 1

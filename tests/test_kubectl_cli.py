@@ -94,8 +94,8 @@ CASES = [
      ["apply -f nope.yaml"], 'error: the path "nope.yaml" does not exist\n', 1),
     ("get of an empty namespace says so on stderr",
      ["get pods"], "No resources found in default namespace.\n", 0),
-    ("get across namespaces has no namespace in the message",
-     ["get deployments -A"], "No resources found.\n", 0),
+    ("get across namespaces has no namespace in the message, and no full stop",
+     ["get deployments -A"], "No resources found\n", 0),
     ("get of a missing object is the server's NotFound",
      ["get pods x"], 'Error from server (NotFound): pods "x" not found\n', 1),
     ("get of a missing grouped object names resource.group",
@@ -274,17 +274,20 @@ def test_describe_of_a_missing_object_is_not_found(world):
     assert (str(result), result.exit_code) == ('Error from server (NotFound): deployments.apps "nope" not found\n', 1)
 
 
-def test_get_events_are_sorted_by_last_timestamp(world):
+def test_get_events_lists_in_the_servers_order_and_sort_by_orders_by_time(world):
     kubectl, k, c, _ = world
     events = SCHEME.by_resource("", "events")
-    for name, ts in (("b", "2024-01-01T00:00:09Z"), ("a", "2024-01-01T00:00:05Z")):
+    for name, ts in (("a", "2024-01-01T00:00:09Z"), ("b", "2024-01-01T00:00:05Z")):
         k.run_until_complete(c.create(events, "default", {
             "metadata": {"name": name}, "involvedObject": {"kind": "Pod", "name": "p" + name, "namespace": "default"},
             "reason": "Test", "message": "m " + name, "type": "Normal", "lastTimestamp": ts, "firstTimestamp": ts,
             "count": 1, "source": {"component": "test"}}))
     k.run(seconds=10)
+    # kubectl get does not sort events (kubectl events does): the list comes in key order.
     lines = str(kubectl("get events")).splitlines()
     assert [line.split()[-2:] for line in lines[1:]] == [["m", "a"], ["m", "b"]]
+    lines = str(kubectl("get events --sort-by=.lastTimestamp")).splitlines()
+    assert [line.split()[-2:] for line in lines[1:]] == [["m", "b"], ["m", "a"]]
 
 
 def test_delete_waits_for_the_object_to_go(world):

@@ -1,7 +1,9 @@
 """Tests for k8slite/kubectl/printers.py and describe.py against kubectl's own output.
 
-Oracles: apimachinery's duration_test.go tables, Go text/tabwriter semantics, the literal
-`kubectl get deployments` output in the Kubernetes Deployment docs, and describe layouts
+Tables are built by the API server's printers (k8slite/apiserver/tables.py) and laid out by
+kubectl's, as `kubectl get` does. Oracles: apimachinery's duration_test.go tables, Go
+text/tabwriter semantics, the literal `kubectl get deployments` output in the Kubernetes
+Deployment docs, what kubectl v1.31 printed against a k8slite server, and describe layouts
 as kubectl v1.31 prints them.
 """
 
@@ -10,16 +12,35 @@ import re
 
 import pytest
 
+from k8slite.api.scheme import SCHEME
+from k8slite.apiserver.tables import to_table
 from k8slite.kubectl.describe import describe, format_quantity, parse_quantity, qos_class
 from k8slite.kubectl.printers import (
+    PrintOptions,
+    custom_columns,
+    go_sprint,
     human_duration,
     name_line,
     parse_time,
-    table,
+    print_tables,
     tabulate,
     tabwrite,
     translate_timestamp_since,
 )
+
+RESOURCES = {"Pod": ("", "pods"), "Node": ("", "nodes"), "Deployment": ("apps", "deployments"),
+             "ReplicaSet": ("apps", "replicasets"), "Service": ("", "services"), "Event": ("", "events"),
+             "Namespace": ("", "namespaces"), "ConfigMap": ("", "configmaps"), "Secret": ("", "secrets"),
+             "ServiceAccount": ("", "serviceaccounts"), "Endpoints": ("", "endpoints"),
+             "Lease": ("coordination.k8s.io", "leases"), "StatefulSet": ("apps", "statefulsets"),
+             "DaemonSet": ("apps", "daemonsets"), "Job": ("batch", "jobs"), "CronJob": ("batch", "cronjobs"),
+             "ClusterRole": ("rbac.authorization.k8s.io", "clusterroles")}
+
+
+def table(of_kind, objects, now, **options):
+    """What `kubectl get` prints for these objects: the server's Table, laid out by kubectl."""
+    info = SCHEME.by_resource(*RESOURCES[of_kind])
+    return print_tables([to_table(info, objects, now)], PrintOptions(**options)).rstrip("\n")
 
 S, M, H, D = 1, 60, 3600, 86400
 MS = 0.001
@@ -92,6 +113,37 @@ def test_tabwriter_aligns_only_within_a_block_of_lines_that_have_the_column():
 def test_no_rows_print_nothing():
     assert tabulate([]) == ""
     assert table("Pod", [], now=0) == ""
+    assert table("ClusterRole", [], now=0) == ""          # DefaultTableConvertor's rows are null
+
+
+GO_VALUES = [("a string is itself", "x", "x"), ("an integer", 3, "3"), ("a whole float is an int64", 2.0, "2"),
+             ("a fraction", 2.5, "2.5"), ("booleans are lower case", False, "false"), ("null prints nothing", None, ""),
+             ("a map prints as map[k:v] sorted", {"b": 1, "a": "x"}, "map[a:x b:1]"),
+             ("a list prints space-separated", ["a", 1], "[a 1]")]
+
+
+@pytest.mark.parametrize("value,want", [c[1:] for c in GO_VALUES], ids=[c[0] for c in GO_VALUES])
+def test_cells_print_as_go_fmt_sprint(value, want):
+    assert go_sprint(value) == want
+
+
+def test_a_cell_is_cut_at_its_first_newline():
+    server_table = {"columnDefinitions": [{"name": "Name", "type": "string", "format": "name", "priority": 0},
+                                          {"name": "Message", "type": "string", "format": "", "priority": 0}],
+                    "rows": [{"cells": ["x", "first line\nsecond"], "object": None}]}
+    assert print_tables([server_table], PrintOptions()) == "NAME   MESSAGE\nx      first line...\n"
+
+
+def test_label_columns_show_the_last_path_segment_upper_cased():
+    assert table("Pod", [RUNNING_POD], now=65, column_labels=("app", "example.com/tier")) == (
+        "NAME    READY   STATUS    RESTARTS   AGE   APP   TIER\n"
+        "web-1   1/1     Running   0          60s   web   ")
+
+
+def test_custom_columns_print_none_for_a_missing_path_and_join_several_values():
+    assert custom_columns("NAME:.metadata.name,IMAGES:.spec.containers[*].image,X:.nope", [RUNNING_POD]) == (
+        "NAME    IMAGES       X\nweb-1   nginx:1.25   <none>\n")
+    assert custom_columns("NAME:metadata.name", []) == "NAME\n"
 
 
 # --- objects --------------------------------------------------------------------------------------
@@ -194,7 +246,7 @@ def test_get_pods_wide_adds_ip_node_nominated_node_and_readiness_gates():
 
 def test_all_namespaces_labels_and_kind_prefix_decorate_the_table():
     assert table("Pod", [RUNNING_POD], now=65, with_namespace=True, show_labels=True,
-                 show_kind=True) == (
+                 kind="Pod") == (
         "NAMESPACE   NAME        READY   STATUS    RESTARTS   AGE   LABELS\n"
         "default     pod/web-1   1/1     Running   0          60s   app=web,pod-template-hash=5d8f7")
 
@@ -303,7 +355,7 @@ def test_get_replicasets_matches_the_deployment_docs():
 
 
 def test_get_deployments_wide_and_with_a_group_prefix():
-    assert table("Deployment", [DEPLOYMENT], now=18, wide=True, name_prefix="deployment.apps/") == (
+    assert table("Deployment", [DEPLOYMENT], now=18, wide=True, kind="Deployment.apps") == (
         "NAME                               READY   UP-TO-DATE   AVAILABLE   AGE   CONTAINERS   "
         "IMAGES         SELECTOR\n"
         "deployment.apps/nginx-deployment   3/3     3            3           18s   nginx        "
@@ -395,8 +447,9 @@ OTHER_KINDS = [
       "spec": {"schedule": "* * * * *", "suspend": False}},
      "NAME    SCHEDULE    TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE\n"
      "hello   * * * * *   <none>     False     0        <none>          10s"),
-    ("an unknown kind prints name and age", "Widget",
-     {"metadata": {"name": "w", "creationTimestamp": "2024-01-01T00:00:00Z"}}, "NAME   AGE\nw      10s"),
+    ("a kind without a printer shows when it was created", "ClusterRole",
+     {"metadata": {"name": "w", "creationTimestamp": "2024-01-01T00:00:00Z"}},
+     "NAME   CREATED AT\nw      2024-01-01T00:00:00Z"),
 ]
 
 

@@ -224,3 +224,16 @@ def test_go_stable_sort_matches_insertion_then_symmerge_for_long_inputs():
         ib = order.index(b) if b in order else -1
         return ia < ib if ia >= 0 and ib >= 0 else True
     assert go_stable_sort([1, 9, 3], less) == [3, 9, 1]
+
+
+def test_every_built_in_kind_merges_owner_references_and_a_raw_extension_keeps_its_keys():
+    revision = {"kind": "ControllerRevision", "metadata": {"name": "web-1", "ownerReferences": [
+        {"uid": "a", "kind": "StatefulSet", "name": "web", "controller": True}]},
+        "data": {"spec": {"template": {"$patch": "replace", "spec": {}}}}, "revision": 1}
+    orphaned = smp(revision, {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": "a"}],
+                                           "uid": "r"}}, "ControllerRevision")
+    assert orphaned["metadata"]["ownerReferences"] == []
+    assert orphaned["data"] == revision["data"], "a RawExtension is opaque"
+    added = smp(revision, {"metadata": {"ownerReferences": [{"uid": "b", "kind": "X", "name": "x"}]}},
+                "ControllerRevision")
+    assert sorted(r["uid"] for r in added["metadata"]["ownerReferences"]) == ["a", "b"]

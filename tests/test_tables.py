@@ -413,7 +413,7 @@ POD_TEMPLATE = {"spec": {"containers": [{"name": "app", "image": "app:1"}, {"nam
     ("resourcequotas", "", {"metadata": meta("quota"), "status": {
         "hard": {"pods": "10", "requests.cpu": "2", "limits.memory": "2Gi"},
         "used": {"pods": "3", "requests.cpu": "500m", "limits.memory": "512Mi"}}},
-     ["quota", "pods: 3/10, requests.cpu: 500m/2", "limits.memory: 512Mi/2Gi", "10m"]),
+     ["quota", "10m", "pods: 3/10, requests.cpu: 500m/2", "limits.memory: 512Mi/2Gi"]),
     ("controllerrevisions", "apps", {"metadata": meta("web-6b5f", ownerReferences=[
         {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "controller": True}]), "revision": 2},
      ["web-6b5f", "statefulset.apps/web", 2, "10m"]),

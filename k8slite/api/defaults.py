@@ -3,7 +3,8 @@
 Mirrors kubernetes v1.31 pkg/apis/core/v1/defaults.go (Pod, PodSpec, Container, probes,
 volumes, Service, Namespace, Node, PersistentVolume(Claim), Secret),
 pkg/apis/apps/v1/defaults.go (Deployment, ReplicaSet, DaemonSet, StatefulSet),
-pkg/apis/batch/v1/defaults.go (Job, CronJob), pkg/apis/scheduling/v1/defaults.go, plus
+pkg/apis/batch/v1/defaults.go (Job, CronJob), pkg/apis/scheduling/v1/defaults.go,
+pkg/apis/storage/v1/defaults.go (StorageClass), plus
 the few fields a registry strategy sets on create that ``kubectl get -o yaml`` shows
 (Namespace spec.finalizers, Service ipFamilyPolicy/ipFamilies).
 
@@ -15,11 +16,12 @@ v1.31 gate defaults.
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from typing import Callable, Optional
 
 PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
                   "failureThreshold": 3}
 DEFAULT_MODE = 420   # 0644
+MAX_INT32 = 2147483647
 
 
 def apply_defaults(obj: dict) -> dict:
@@ -182,33 +184,54 @@ def _stateful_set(ss: dict) -> None:
     _template(ss)
 
 
-def _job_spec(spec: dict) -> None:
+def _pod_failure_policy(spec: dict) -> None:
+    """SetDefaults_PodFailurePolicyOnPodConditionsPattern: a pattern matches status True."""
+    for rule in (spec.get("podFailurePolicy") or {}).get("rules") or []:
+        for pattern in rule.get("onPodConditions") or []:
+            pattern.setdefault("status", "True")
+
+
+def _job_template_pod(spec: dict) -> None:
+    """The pod template inside a JobSpec, always there (a struct, not a pointer, upstream)."""
+    tmpl = spec.setdefault("template", {})
+    if isinstance(tmpl, dict):
+        _pod_spec(tmpl.setdefault("spec", {}))
+    _pod_failure_policy(spec)
+
+
+def _job(job: dict) -> None:
+    """SetDefaults_Job (JobPodReplacementPolicy is on by default in v1.31)."""
+    spec = job.setdefault("spec", {})
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
         spec["parallelism"] = 1
     spec.setdefault("parallelism", 1)
-    spec.setdefault("backoffLimit", 6)
+    if spec.get("backoffLimit") is None:
+        # With a per-index limit the Job-wide one is effectively off.
+        spec["backoffLimit"] = MAX_INT32 if spec.get("backoffLimitPerIndex") is not None else 6
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    meta = job.setdefault("metadata", {})
+    if labels is not None and not meta.get("labels"):
+        meta["labels"] = dict(labels)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
-    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
-    tmpl = spec.get("template")
-    if isinstance(tmpl, dict):
-        _pod_spec(tmpl.setdefault("spec", {}))
-
-
-def _job(job: dict) -> None:
-    _job_spec(job.setdefault("spec", {}))
+    if spec.get("podReplacementPolicy") is None:
+        spec["podReplacementPolicy"] = "Failed" if spec.get("podFailurePolicy") is not None else "TerminatingOrFailed"
+    spec.setdefault("manualSelector", False)
+    _job_template_pod(spec)
 
 
 def _cron_job(cj: dict) -> None:
+    """SetDefaults_CronJob. The Job template's spec gets only the pod and pod-failure-policy
+    defaults: SetDefaults_Job is for Jobs, and the Job made from the template gets it when created."""
     spec = cj.setdefault("spec", {})
     spec.setdefault("concurrencyPolicy", "Allow")
     spec.setdefault("suspend", False)
     spec.setdefault("successfulJobsHistoryLimit", 3)
     spec.setdefault("failedJobsHistoryLimit", 1)
-    jt = spec.get("jobTemplate")
+    jt = spec.setdefault("jobTemplate", {})
     if isinstance(jt, dict):
-        _job_spec(jt.setdefault("spec", {}))
+        _job_template_pod(jt.setdefault("spec", {}))
 
 
 def _service(svc: dict) -> None:
@@ -243,15 +266,35 @@ def _node(node: dict) -> None:
 
 
 def _persistent_volume(pv: dict) -> None:
+    """SetDefaults_PersistentVolume, and the HostPath source's type."""
     spec = pv.setdefault("spec", {})
-    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
-    spec.setdefault("volumeMode", "Filesystem")
-    pv.setdefault("status", {}).setdefault("phase", "Pending")
+    if not spec.get("persistentVolumeReclaimPolicy"):
+        spec["persistentVolumeReclaimPolicy"] = "Retain"
+    if spec.get("volumeMode") is None:
+        spec["volumeMode"] = "Filesystem"
+    if isinstance(spec.get("hostPath"), dict):
+        spec["hostPath"].setdefault("type", "")
+    status = pv.setdefault("status", {})
+    if not status.get("phase"):
+        status["phase"] = "Pending"
 
 
 def _persistent_volume_claim(pvc: dict) -> None:
-    pvc.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-    pvc.setdefault("status", {}).setdefault("phase", "Pending")
+    """SetDefaults_PersistentVolumeClaim and SetDefaults_PersistentVolumeClaimSpec."""
+    spec = pvc.setdefault("spec", {})
+    if spec.get("volumeMode") is None:
+        spec["volumeMode"] = "Filesystem"
+    status = pvc.setdefault("status", {})
+    if not status.get("phase"):
+        status["phase"] = "Pending"
+
+
+def _storage_class(sc: dict) -> None:
+    """storage/v1 SetDefaults_StorageClass."""
+    if sc.get("reclaimPolicy") is None:
+        sc["reclaimPolicy"] = "Delete"
+    if sc.get("volumeBindingMode") is None:
+        sc["volumeBindingMode"] = "Immediate"
 
 
 def _secret(s: dict) -> None:
@@ -260,6 +303,37 @@ def _secret(s: dict) -> None:
 
 def _priority_class(pc: dict) -> None:
     pc.setdefault("preemptionPolicy", "PreemptLowerPriority")
+
+
+def _scaling_rules(rules: Optional[dict], window: Optional[int], policies: list) -> dict:
+    """GenerateHPAScale{Up,Down}Rules: fill what a given HPAScalingRules leaves unset."""
+    rules = rules if rules is not None else {}
+    rules.setdefault("selectPolicy", "Max")
+    if not rules.get("policies"):
+        rules["policies"] = policies
+    if window is not None:
+        rules.setdefault("stabilizationWindowSeconds", window)
+    return rules
+
+
+def _horizontal_pod_autoscaler(hpa: dict) -> None:
+    """autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: minReplicas 1, CPU at 80% when no metric
+    is given, and, only when ``behavior`` is set, its unset rules (scale up: no window, the larger of
+    +100% or +4 pods per 15 s; scale down: the window is left for the controller's
+    --horizontal-pod-autoscaler-downscale-stabilization, at most -100% per 15 s)."""
+    spec = hpa.setdefault("spec", {})
+    spec.setdefault("minReplicas", 1)
+    if hpa.get("apiVersion") == "autoscaling/v1":
+        return                     # stored as sent (no conversion): targetCPUUtilizationPercentage
+    if not spec.get("metrics"):
+        spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 80}}}]
+    behavior = spec.get("behavior")
+    if behavior is not None:
+        behavior["scaleUp"] = _scaling_rules(behavior.get("scaleUp"), 0, [
+            {"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}])
+        behavior["scaleDown"] = _scaling_rules(behavior.get("scaleDown"), None, [
+            {"type": "Percent", "value": 100, "periodSeconds": 15}])
 
 
 _BY_KIND: dict[tuple[str, str], Callable[[dict], None]] = {
@@ -277,5 +351,7 @@ _BY_KIND: dict[tuple[str, str], Callable[[dict], None]] = {
     ("apps", "StatefulSet"): _stateful_set,
     ("batch", "Job"): _job,
     ("batch", "CronJob"): _cron_job,
+    ("autoscaling", "HorizontalPodAutoscaler"): _horizontal_pod_autoscaler,
     ("scheduling.k8s.io", "PriorityClass"): _priority_class,
+    ("storage.k8s.io", "StorageClass"): _storage_class,
 }

@@ -95,7 +95,10 @@ PATCH_META: dict[str, dict[str, tuple]] = {
     "PodDisruptionBudget": {**_META, "status": _f("ConditionsStatus")},
     "HorizontalPodAutoscaler": {**_META, "status": _f("ConditionsStatus")},
     "ConditionsStatus": _CONDITIONS,
+    "_Object": _META,
 }
+# Kinds whose ``data`` is a runtime.RawExtension: opaque to the patch's directive stripping.
+OPAQUE_DATA = ("ControllerRevision",)
 
 
 class PatchError(Exception):
@@ -126,7 +129,11 @@ def apply_patch(target: dict, patch: Any, content_type: str, kind: str = "", bui
         if message in _INVALID:
             raise generic_invalid() from None
         raise errors.without_reason(message) from None
-    return _strip_directives(result)
+    opaque = result.pop("data", None) if kind in OPAQUE_DATA and isinstance(result, dict) else None
+    result = _strip_directives(result)
+    if opaque is not None:
+        result["data"] = opaque             # a RawExtension is kept as given, directive-looking keys and all
+    return result
 
 
 def unsupported_media_type(accepted) -> errors.StatusError:
@@ -350,7 +357,10 @@ def _remove(doc: Any, parts: list[str]) -> Any:
 # -- strategic merge patch ----------------------------------------------------------------
 
 def strategic_merge_patch(original: Any, patch: dict, kind: str = "") -> Any:
-    """StrategicMergeMapPatch: merge ``patch`` into ``original`` (both may be changed)."""
+    """StrategicMergeMapPatch: merge ``patch`` into ``original`` (both may be changed). A built-in kind
+    without its own entry still has ObjectMeta's tags (every object embeds it)."""
+    if kind and kind not in PATCH_META:
+        kind = "_Object"
     return _merge_map(original, patch, kind or None)
 
 

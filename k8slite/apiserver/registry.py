@@ -8,6 +8,9 @@ preconditions; DeleteCollection), ``pkg/registry/rest/create.go``, ``update.go``
 strategies in ``pkg/registry/<group>/<kind>/``: status is reset on create and kept on a
 main-resource update; a ``/status`` update changes everything but the spec;
 ``metadata.generation`` moves only when the spec does (and a Deployment's annotations);
+a Job gets its generated selector and pod-template labels (``batch/job/strategy.go``), a new
+PersistentVolume or claim is Pending and a volume stamps each phase change
+(``core/persistentvolume(claim)/strategy.go``);
 a pod is bound through ``binding``, evicted through ``eviction`` (honouring
 PodDisruptionBudgets, ``pod/storage/eviction.go``) and read through ``log`` (proxied to
 the kubelet's ``/containerLogs``); workloads have ``scale`` (autoscaling/v1 Scale); a
@@ -30,7 +33,8 @@ from ..api.defaults import apply_defaults
 from ..api.labels import Selector
 from ..api.meta import generate_name, new_uid, parse_rfc3339, rfc3339
 from ..api.scheme import BUILTIN, SCHEME, ResourceInfo
-from ..api.validation import validate
+from ..api.validation import (CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_CONTROLLER_UID_LABEL,
+                              LEGACY_JOB_NAME_LABEL, validate)
 from ..sim.network import Refused, Unreachable
 from .cacher import Cacher
 from .patch import apply_patch, json_kind as _json_kind
@@ -179,8 +183,8 @@ class Registry:
         if obj_name != name:
             raise errors.bad_request(f"the name of the object ({obj_name}) does not match the name on the URL ({name})")
 
-    def _validate(self, obj: dict, old: Optional[dict]) -> None:
-        causes = validate(self.info, obj, old)
+    def _validate(self, obj: dict, old: Optional[dict], subresource: str = "") -> None:
+        causes = validate(self.info, obj, old, subresource)
         if causes:
             raise errors.invalid(self.info.qualified_kind, obj["metadata"].get("name", ""), causes)
 
@@ -224,6 +228,9 @@ class Registry:
             self.server.allocate_service_ips(obj)
         elif self.has_status and self.gr != ("", "nodes"):
             obj["status"] = {}
+        prepare = PREPARE_FOR_CREATE.get(self.gr)
+        if prepare is not None:
+            prepare(obj, self.server.kernel.now)
         if self._has_generation():
             obj["metadata"]["generation"] = 1
 
@@ -351,7 +358,7 @@ class Registry:
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if "generation" in old_meta and subresource not in ("status", "finalize") and self._spec_changed(new, old):
             meta["generation"] = old_meta["generation"] + 1
-        self._validate(new, old)
+        self._validate(new, old, subresource)
         if admission:
             await self.server.admission.validate(ctx.sub(subresource), self.info, "UPDATE", new, old)
         return new
@@ -380,6 +387,8 @@ class Registry:
             status = out.setdefault("status", {})
             if not status.get("qosClass") and (old.get("status") or {}).get("qosClass"):
                 status["qosClass"] = old["status"]["qosClass"]
+        elif self.gr == ("", "persistentvolumes"):
+            _persistent_volume_phase_transition(out, old, self.server.kernel.now)
         return out
 
     # -- namespaces/finalize ------------------------------------------------------
@@ -1033,6 +1042,75 @@ def _scale(info: ResourceInfo, obj: dict) -> dict:
 
 def _selector_string(selector: Optional[dict]) -> str:
     return str(Selector.from_label_selector(selector)) if selector is not None else ""
+
+
+def generate_selector(job: dict) -> None:
+    """job/strategy.go generateSelector: label the pod template with the Job's name and UID (the
+    legacy and the ``batch.kubernetes.io/`` keys; a label the user set stays, and validation then
+    says whether it still fits) and select on ``batch.kubernetes.io/controller-uid``."""
+    meta, spec = job["metadata"], job.setdefault("spec", {})
+    name, uid = meta.get("name", ""), meta.get("uid", "")
+    tmeta = spec.setdefault("template", {}).setdefault("metadata", {})
+    labels = dict(tmeta.get("labels") or {})
+    for key, value in ((LEGACY_JOB_NAME_LABEL, name), (JOB_NAME_LABEL, name),
+                       (LEGACY_CONTROLLER_UID_LABEL, uid), (CONTROLLER_UID_LABEL, uid)):
+        labels.setdefault(key, value)
+    tmeta["labels"] = dict(sorted(labels.items()))          # a Go map: its JSON keys are sorted
+    selector = spec.get("selector")
+    selector = spec["selector"] = dict(selector) if selector is not None else {}
+    match = dict(selector.get("matchLabels") or {})
+    match.setdefault(CONTROLLER_UID_LABEL, uid)
+    selector["matchLabels"] = dict(sorted(match.items()))
+
+
+def _prepare_job(job: dict, now: float) -> None:
+    """job/strategy.go PrepareForCreate: the selector unless ``spec.manualSelector``; ``managedBy``
+    dropped (JobManagedBy is alpha in v1.31). A Job without labels shows its template's, as
+    SetDefaults_Job gives them when the stored object is read back."""
+    spec = job.setdefault("spec", {})
+    spec.pop("managedBy", None)
+    meta = job["metadata"]
+    given = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    # Defaulting copied the template's labels to a Job that had none; upstream that is the same
+    # map, so the generated labels show on the Job too.
+    copied = given is not None and meta.get("labels") == given
+    if not spec.get("manualSelector"):
+        generate_selector(job)
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    if labels is not None and (copied or not meta.get("labels")):
+        meta["labels"] = dict(labels)
+
+
+def _prepare_persistent_volume(pv: dict, now: float) -> None:
+    """persistentvolume/strategy.go PrepareForCreate: Pending since now
+    (PersistentVolumeLastPhaseTransitionTime, GA in v1.31)."""
+    pv["status"] = {"phase": "Pending", "lastPhaseTransitionTime": rfc3339(now)}
+
+
+def _prepare_persistent_volume_claim(pvc: dict, now: float) -> None:
+    """persistentvolumeclaim/strategy.go PrepareForCreate clears the status; defaulting reads it
+    back as Pending."""
+    pvc["status"] = {"phase": "Pending"}
+
+
+def _persistent_volume_phase_transition(new: dict, old: dict, now: float) -> None:
+    """persistentvolumeStatusStrategy.PrepareForUpdate: a new phase stamps lastPhaseTransitionTime
+    (unless the client set a new one); the same phase keeps the old stamp."""
+    status, old_status = new.setdefault("status", {}), old.get("status") or {}
+    stamp, old_stamp = status.get("lastPhaseTransitionTime"), old_status.get("lastPhaseTransitionTime")
+    if status.get("phase") == old_status.get("phase"):
+        if stamp is None and old_stamp is not None:
+            status["lastPhaseTransitionTime"] = old_stamp
+    elif stamp is None or stamp == old_stamp:
+        status["lastPhaseTransitionTime"] = rfc3339(now)
+
+
+# The strategies' PrepareForCreate beyond resetting the status, by (group, resource).
+PREPARE_FOR_CREATE: dict[tuple[str, str], Callable[[dict, float], None]] = {
+    ("batch", "jobs"): _prepare_job,
+    ("", "persistentvolumes"): _prepare_persistent_volume,
+    ("", "persistentvolumeclaims"): _prepare_persistent_volume_claim,
+}
 
 
 def _qos_class(spec: dict) -> str:

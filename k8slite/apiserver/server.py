@@ -30,6 +30,7 @@ from ..api.scheme import SCHEME, ResourceInfo, Scheme
 from ..etcd.client import EtcdClient
 from ..etcd.errors import EtcdError
 from ..sim import Kernel, Message, Network
+from ..sim.network import Refused, Unreachable
 from . import discovery, openapi, tables
 from .admission import Admission
 from .audit import AuditLog
@@ -79,6 +80,8 @@ class APIServer:
         self._watches: dict[int, tuple[Cacher, str]] = {}
         self._next_watch = 0
         self.requests = 0
+        # kube-aggregator's APIServices with a service: (group, version) -> the endpoint that serves it.
+        self.aggregated: dict[tuple[str, str], str] = {}
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
@@ -192,6 +195,8 @@ class APIServer:
             if decision is not None:
                 ctx.audit_annotations.update(_decision_annotations(decision))
             response = self._review(request, info, user)
+            if response is None and (info.group, info.version) in self.aggregated and info.is_resource:
+                response = await self._proxy_aggregated(request, info, user)
             if response is None and info.resource == "serviceaccounts" and info.subresource == "token" \
                     and request.method == "POST":
                 response = await self._token_request(request, info)
@@ -209,6 +214,32 @@ class APIServer:
                               annotations=ctx.audit_annotations if ctx is not None else None)
         if response is not None:
             self.network.reply(msg, response, _reply_summary(response))
+
+    def aggregate(self, group: str, version: str, endpoint: str) -> None:
+        """Register an aggregated API (an ``apiregistration.k8s.io/v1`` APIService whose service
+        is ``endpoint``): its requests are proxied there after authentication and authorization."""
+        self.aggregated[(group, version)] = endpoint
+
+    async def _proxy_aggregated(self, request: Request, info, user: UserInfo) -> Response:
+        """kube-aggregator's proxyHandler: forward the request as the authenticated user (the
+        X-Remote-User and X-Remote-Group headers of the front proxy); an unreachable backend is
+        a 503, which clients print as "the server is currently unable to handle the request"."""
+        forwarded = replace(request, user=user.name, groups=tuple(user.groups), credential=None)
+        try:
+            reply = await self.network.request(self.name, self.aggregated[(info.group, info.version)],
+                                               request.method, request.line(), forwarded, 30.0)
+        except (Refused, Unreachable):
+            resource = f"{info.resource}.{info.group}"
+            raise errors.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                      "message": f"the server is currently unable to handle the request "
+                                                 f"({info.verb} {resource})", "reason": "ServiceUnavailable",
+                                      "details": {"group": info.group, "kind": info.resource,
+                                                  "causes": [{"reason": "UnexpectedServerResponse",
+                                                              "message": "service unavailable"}]},
+                                      "code": 503}) from None
+        if reply.code >= 400:
+            raise errors.from_status(reply.body)
+        return reply
 
     def _review(self, request: Request, info, user: UserInfo) -> Optional[Response]:
         """The create-only review resources: answered from the request, never stored."""

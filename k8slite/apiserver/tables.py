@@ -641,7 +641,7 @@ def _resourcequota_cells(obj: dict, now: float) -> list:
         text = f"{resource}: {_quantity(used.get(resource))}/{_quantity(hard[resource])}"
         pieces = resource.split(".")
         (limits if len(pieces) > 1 and pieces[0] == "limits" else requests).append(text)
-    return [_name(obj), ", ".join(requests), ", ".join(limits), _age(obj, now)]
+    return [_name(obj), _age(obj, now), ", ".join(requests), ", ".join(limits)]
 
 
 def _controllerrevision_cells(obj: dict, now: float) -> list:
@@ -791,11 +791,12 @@ def _printers() -> dict[tuple[str, str], Printer]:
         ("", "persistentvolumes"): (pv, _pv_cells),
         ("", "persistentvolumeclaims"): (pvc, _pvc_cells),
         ("", "replicationcontrollers"): (rc, _replicationcontroller_cells),
-        ("", "resourcequotas"): ([name, _col("Request", "string", "Request represents a minimum amount of cpu/memory "
-                                                                 "that a container may consume."),
+        ("", "resourcequotas"): ([name, age,
+                                  _col("Request", "string", "Request represents a minimum amount of cpu/memory "
+                                                            "that a container may consume."),
                                   _col("Limit", "string", "Limits control the maximum amount of cpu/memory that a "
-                                                          "container may use independent of contention on the node."),
-                                  age], _resourcequota_cells),
+                                                          "container may use independent of contention on the node.")],
+                                 _resourcequota_cells),
         ("apps", "deployments"): (deployment, _deployment_cells),
         ("apps", "replicasets"): (replicaset, _replicaset_cells),
         ("apps", "statefulsets"): (statefulset, _statefulset_cells),

@@ -1,7 +1,8 @@
 """The workqueue controllers pull keys from: de-duplicated, one worker per key, rate-limited.
 
 Mirrors client-go v0.31 ``util/workqueue/queue.go`` (dirty and processing sets),
-``delaying_queue.go`` (AddAfter) and ``default_rate_limiters.go``
+``delaying_queue.go`` (AddAfter: a key waits at most once, for the earliest time asked) and
+``default_rate_limiters.go``
 (DefaultControllerRateLimiter: the larger of an ItemExponentialFailureRateLimiter,
 5 ms doubling up to 1000 s per key, and an overall BucketRateLimiter of 10 requeues
 per second with a burst of 100).
@@ -11,10 +12,15 @@ Invariants (as upstream's comments on ``queue.go``):
   is dirty and not being processed.
 - ``_processing`` holds keys a worker has taken and not yet marked ``done``; a key
   added while processing stays dirty and is queued again by ``done``.
+- ``_waiting`` holds each key added with a delay that is not yet due, once, with the
+  earliest ready time asked for (``waitingForQueue``/``insert``): a later ``add_after`` for
+  a waiting key only ever brings it forward. A due key is ``add``-ed, which is a no-op
+  while it is still dirty.
 - Each key remembers the hop that first made it dirty (its cause), so a trace can
   follow a watch event through the queue to what the worker does.
 
-Simplified: no metrics.
+Simplified: no metrics; one kernel timer per waiting key instead of the waiting loop's
+heap and 10 s heartbeat.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ class WorkQueue:
         self._processing: dict[Any, None] = {}
         self._waiters: deque = deque()
         self._failures: dict[Any, int] = {}
+        self._waiting: dict[Any, tuple] = {}      # key -> (ready at, timer handle); one entry per key
         self.shutting_down = False
 
     def __len__(self) -> int:
@@ -81,11 +88,26 @@ class WorkQueue:
             self._wake()
 
     def add_after(self, key: Any, delay: float) -> None:
+        """AddAfter: add ``key`` once ``delay`` has passed; a key already waiting keeps the earlier time."""
+        if self.shutting_down:
+            return
         if delay <= 0:
             self.add(key)
             return
-        cause = self.kernel.current.cause if self.kernel.current is not None else None
-        self.kernel.call_later(delay, lambda _: self.add(key, cause))
+        ready_at = self.kernel.now + delay
+        waiting = self._waiting.get(key)
+        if waiting is not None:
+            if waiting[0] <= ready_at:
+                return
+            waiting[1].cancel()
+        current = self.kernel.current
+        cause = current.cause if current is not None else None
+        self._waiting[key] = (ready_at, self.kernel.call_later(delay, self._ready, (key, cause)))
+
+    def _ready(self, item: tuple) -> None:
+        key, cause = item
+        del self._waiting[key]
+        self.add(key, cause)
 
     def add_rate_limited(self, key: Any) -> None:
         """MaxOfRateLimiter.When: the per-key back-off or the shared bucket's wait, whichever is longer."""
@@ -109,3 +131,6 @@ class WorkQueue:
 
     def shut_down(self) -> None:
         self.shutting_down = True
+        for _, handle in self._waiting.values():
+            handle.cancel()
+        self._waiting.clear()

@@ -22,15 +22,22 @@ from ..client.informer import SharedInformerFactory
 from ..client.leaderelection import LeaderElected
 from ..client.rest import Client
 from ..sim import Kernel, Message, Network
+from .cronjob import CronJobController
+from .daemonset import DaemonSetsController
 from .deployment import DeploymentController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
 from .garbagecollector import GarbageCollector
+from .job import JobController
 from .namespace import NamespaceController
 from .nodeipam import NodeIpamController
 from .nodelifecycle import NodeLifecycleController, TaintEvictionController
+from .persistentvolume import PersistentVolumeController
+from .podautoscaler import HorizontalController
 from .replicaset import ReplicaSetController
+from .resourcequota import ResourceQuotaController
 from .serviceaccounts import ServiceAccountsController
+from .statefulset import StatefulSetController
 
 
 # The enabled controllers, in the order they start (``NewControllerDescriptors``): name →
@@ -41,6 +48,12 @@ CONTROLLERS: dict = {
                    lambda k, c, f, r, m: DeploymentController(k, c, f, r)),
     "replicaset": ("replicaset-controller", "replicaset-controller",
                    lambda k, c, f, r, m: ReplicaSetController(k, c, f, r)),
+    "statefulset": ("statefulset-controller", "statefulset-controller",
+                    lambda k, c, f, r, m: StatefulSetController(k, c, f, r)),
+    "daemonset": ("daemon-set-controller", "daemonset-controller",
+                  lambda k, c, f, r, m: DaemonSetsController(k, c, f, r)),
+    "job": ("job-controller", "job-controller", lambda k, c, f, r, m: JobController(k, c, f, r)),
+    "cronjob": ("cronjob-controller", "cronjob-controller", lambda k, c, f, r, m: CronJobController(k, c, f, r)),
     "nodeipam": ("node-controller", "node-controller",
                  lambda k, c, f, r, m: NodeIpamController(k, c, f, r, m.cluster_cidr)),
     "serviceaccount": ("service-account-controller", None,
@@ -56,6 +69,11 @@ CONTROLLERS: dict = {
                       lambda k, c, f, r, m: NodeLifecycleController(k, c, f, r)),
     "taint-eviction-controller": ("taint-eviction-controller", "taint-eviction-controller",
                                   lambda k, c, f, r, m: TaintEvictionController(k, c, f, r)),
+    "horizontalpodautoscaling": ("horizontal-pod-autoscaler", "horizontal-pod-autoscaler",
+                                 lambda k, c, f, r, m: HorizontalController(k, c, f, r)),
+    "persistentvolume-binder": ("persistent-volume-binder", "persistentvolume-controller",
+                                lambda k, c, f, r, m: PersistentVolumeController(k, c, f, r)),
+    "resourcequota": ("resourcequota-controller", None, lambda k, c, f, r, m: ResourceQuotaController(k, c, f)),
 }
 
 

@@ -9,7 +9,6 @@ Simplified: IPv4 only.
 """
 from __future__ import annotations
 
-import copy
 import ipaddress
 
 from ..api.scheme import SCHEME
@@ -59,11 +58,9 @@ class NodeIpamController(Controller):
         if node is None or node.get("spec", {}).get("podCIDR"):
             return
         cidr = self._allocate()
-        updated = copy.deepcopy(node)
-        updated.setdefault("spec", {})["podCIDR"] = cidr
-        updated["spec"]["podCIDRs"] = [cidr]
         try:
-            await self.client.update(NODES, updated)
+            # nodeutil.PatchNodeCIDRs: a strategic merge patch, so the kubelet's status writes cannot conflict.
+            await self.client.patch(NODES, "", name, {"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}})
         except Exception:
             self.used.pop(cidr, None)
             raise

@@ -3,7 +3,8 @@
 Mirrors kubernetes v1.31 staging/src/k8s.io/kubectl/pkg/describe/describe.go (PrefixWriter
 levels of two spaces, tabbedString over Go's text/tabwriter with minwidth 0, tabwidth 8,
 padding 2; describePod, describeNode, describeDeployment, describeReplicaSet,
-describeService, the generic describer, DescribeEvents, printLabelsMultiline,
+describeService, describeJob, describeHorizontalPodAutoscalerV2, the generic describer,
+DescribeEvents, printLabelsMultiline,
 printAnnotationsMultiline, taints and tolerations), kubectl/pkg/util/qos (GetPodQOS),
 kubectl/pkg/util/resource (PodRequestsAndLimits) and kubectl/pkg/util/event (SortableEvents).
 
@@ -12,7 +13,8 @@ Simplified: the describer is handed the object, its events and related objects
 `["endpoints"]`) instead of fetching them. Volume sources other than hostPath, emptyDir,
 secret, configMap, persistentVolumeClaim, projected and downwardAPI print "<unknown>";
 pod-level overhead, sidecar init-container accounting and hugepages are left out of the
-node's resource totals; env valueFrom.fieldRef resolves only the common field paths.
+node's resource totals; env valueFrom.fieldRef resolves only the common field paths;
+an autoscaler's Object and External metrics print as unknown metric types.
 Where the API server's defaulting would have filled a field (probe timings, service
 targetPort, deployment replicas) the describer assumes the default. Output has no
 trailing newline.
@@ -24,17 +26,8 @@ import datetime as _dt
 from fractions import Fraction
 from math import ceil
 
-from k8slite.kubectl.printers import (
-    EPOCH,
-    format_labels,
-    format_label_selector,
-    node_roles,
-    parse_time,
-    selector_string,
-    tabwrite,
-    translate_timestamp_since,
-    _endpoints_cell,
-)
+from .printers import (EPOCH, format_label_selector, format_labels, human_duration, parse_time, selector_string,
+                       tabwrite, translate_timestamp_since)
 
 __all__ = ["describe", "format_rfc1123z", "qos_class", "parse_quantity", "format_quantity"]
 
@@ -122,6 +115,50 @@ class _PrefixWriter:
 
 def _meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
+
+
+def node_roles(node: dict) -> list[str]:
+    """findNodeRoles: roles from node-role.kubernetes.io/<role> and kubernetes.io/role=<role> labels, sorted."""
+    roles = set()
+    for k, v in (_meta(node).get("labels") or {}).items():
+        if k.startswith("node-role.kubernetes.io/"):
+            role = k[len("node-role.kubernetes.io/"):]
+            if role:
+                roles.add(role)
+        elif k == "kubernetes.io/role" and v:
+            roles.add(v)
+    return sorted(roles)
+
+
+def _endpoints_cell(ep: dict, port_names: set | None = None) -> str:
+    """formatEndpoints: up to three "ip:port" entries then "+ N more..."; "<none>" if empty."""
+    subsets = ep.get("subsets") or []
+    if not subsets:
+        return "<none>"
+    items, limit, more, count = [], 3, False, 0
+    for ss in subsets:
+        addresses = ss.get("addresses") or []
+        ports = ss.get("ports") or []
+        if not ports:
+            count += len(addresses)
+            for addr in addresses:
+                if len(items) == limit:
+                    more = True
+                    break
+                items.append(addr.get("ip", ""))
+            continue
+        for port in ports:
+            if port_names is None or (port.get("name") or "") in port_names:
+                count += len(addresses)
+                for addr in addresses:
+                    if len(items) == limit:
+                        more = True
+                        break
+                    ip = addr.get("ip", "")
+                    host = f"[{ip}]" if ":" in ip else ip
+                    items.append(f"{host}:{port.get('port')}")
+    text = ",".join(items)
+    return f"{text} + {count - limit} more..." if more else text
 
 
 def _labels_multiline(w: _PrefixWriter, title: str, labels: dict | None,
@@ -807,10 +844,10 @@ def _describe_deployment(d: dict, events, now: float, related: dict) -> str:
     want = _pod_template_without_hash(spec.get("template"))
     new = [rs for rs in owned
            if _pod_template_without_hash((rs.get("spec") or {}).get("template")) == want][:1]
-    old = [rs for rs in owned if rs not in new]
-    if old or new:
-        w.write(0, f"OldReplicaSets:\t{_rs_summary(old)}\n")
-        w.write(0, f"NewReplicaSet:\t{_rs_summary(new)}\n")
+    # GetAllReplicaSets' first result: the old ReplicaSets that still want pods.
+    old = [rs for rs in owned if rs not in new and int((rs.get("spec") or {}).get("replicas", 1)) != 0]
+    w.write(0, f"OldReplicaSets:\t{_rs_summary(old)}\n")
+    w.write(0, f"NewReplicaSet:\t{_rs_summary(new)}\n")
     _describe_events(w, events, now)
     return w.render()
 
@@ -1011,6 +1048,133 @@ def _describe_generic(obj: dict, events, now: float) -> str:
     return w.render()
 
 
+# --- jobs and autoscalers -----------------------------------------------------------------------
+
+def _describe_job(job: dict, events, now: float) -> str:
+    """describeJob."""
+    meta, spec, status = _meta(job), job.get("spec") or {}, job.get("status") or {}
+    w = _PrefixWriter()
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    w.write(0, f"Selector:\t{selector_string(spec.get('selector'))}\n")
+    _labels_multiline(w, "Labels", meta.get("labels"))
+    _annotations_multiline(w, "Annotations", meta.get("annotations"))
+    if _controller_of(job):
+        w.write(0, f"Controlled By:\t{_controller_of(job)}\n")
+    if spec.get("parallelism") is not None:
+        w.write(0, f"Parallelism:\t{spec['parallelism']}\n")
+    w.write(0, f"Completions:\t{spec['completions'] if spec.get('completions') is not None else '<unset>'}\n")
+    if spec.get("completionMode"):
+        w.write(0, f"Completion Mode:\t{spec['completionMode']}\n")
+    if spec.get("suspend") is not None:
+        w.write(0, f"Suspend:\t{_bool(spec['suspend'])}\n")
+    if spec.get("backoffLimit") is not None:
+        w.write(0, f"Backoff Limit:\t{spec['backoffLimit']}\n")
+    if spec.get("ttlSecondsAfterFinished") is not None:
+        w.write(0, f"TTL Seconds After Finished:\t{spec['ttlSecondsAfterFinished']}\n")
+    if status.get("startTime"):
+        w.write(0, f"Start Time:\t{format_rfc1123z(status['startTime'])}\n")
+    if status.get("completionTime"):
+        w.write(0, f"Completed At:\t{format_rfc1123z(status['completionTime'])}\n")
+    if status.get("startTime") and status.get("completionTime"):
+        took = parse_time(status["completionTime"]) - parse_time(status["startTime"])
+        w.write(0, f"Duration:\t{human_duration(took)}\n")
+    if spec.get("activeDeadlineSeconds") is not None:
+        w.write(0, f"Active Deadline Seconds:\t{spec['activeDeadlineSeconds']}s\n")
+    counts = [int(status.get(k) or 0) for k in ("active", "succeeded", "failed")]
+    if status.get("ready") is None:
+        w.write(0, f"Pods Statuses:\t{counts[0]} Active / {counts[1]} Succeeded / {counts[2]} Failed\n")
+    else:
+        w.write(0, f"Pods Statuses:\t{counts[0]} Active ({int(status['ready'])} Ready) / {counts[1]} Succeeded / "
+                   f"{counts[2]} Failed\n")
+    if spec.get("completionMode") == "Indexed":
+        indexes = status.get("completedIndexes") or ""
+        cut = indexes.find(",", 50) if len(indexes) > 50 else -1
+        w.write(0, f"Completed Indexes:\t{(indexes[:cut + 1] + '...') if cut >= 0 else (indexes or '<none>')}\n")
+    _describe_pod_template(w, spec.get("template"))
+    _describe_events(w, events, now)
+    return w.render()
+
+
+def _hpa_resource_metric(w: _PrefixWriter, label: str, target: dict, current: dict | None) -> None:
+    """One Resource or ContainerResource metric: an average value, or a utilization of requests."""
+    w.write(1, label)
+    if target.get("averageValue") is not None:
+        now_value = _qstr(current["averageValue"]) if current and current.get("averageValue") is not None \
+            else "<unknown>"
+        w.write(0, f":\t{now_value} / {_qstr(target['averageValue'])}\n")
+        return
+    now_value = "<unknown>"
+    if current and current.get("averageUtilization") is not None:
+        now_value = f"{current['averageUtilization']}% ({_qstr(current.get('averageValue') or 0)})"
+    wanted = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+    w.write(1, f"(as a percentage of request):\t{now_value} / {wanted}\n")
+
+
+def _describe_hpa(hpa: dict, events, now: float) -> str:
+    """describeHorizontalPodAutoscalerV2."""
+    meta, spec, status = _meta(hpa), hpa.get("spec") or {}, hpa.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    w = _PrefixWriter()
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    _labels_multiline(w, "Labels", meta.get("labels"))
+    _annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{format_rfc1123z(meta.get('creationTimestamp'))}\n")
+    w.write(0, f"Reference:\t{ref.get('kind', '')}/{ref.get('name', '')}\n")
+    w.write(0, "Metrics:\t( current / target )\n")
+    currents = status.get("currentMetrics") or []
+    for i, metric in enumerate(spec.get("metrics") or []):
+        kind = metric.get("type", "")
+        current = currents[i] if i < len(currents) else {}
+        if kind == "Resource":
+            source = metric.get("resource") or {}
+            _hpa_resource_metric(w, f"resource {source.get('name', '')} on pods", source.get("target") or {},
+                                 (current.get("resource") or {}).get("current"))
+        elif kind == "ContainerResource":
+            source = metric.get("containerResource") or {}
+            _hpa_resource_metric(w, f'resource {source.get("name", "")} of container "{source.get("container", "")}" '
+                                    "on pods", source.get("target") or {},
+                                 (current.get("containerResource") or {}).get("current"))
+        elif kind == "Pods":
+            source = metric.get("pods") or {}
+            value = ((current.get("pods") or {}).get("current") or {}).get("averageValue")
+            w.write(1, f'"{(source.get("metric") or {}).get("name", "")}" on pods:\t'
+                       f'{_qstr(value) if value is not None else "<unknown>"} / '
+                       f'{_qstr((source.get("target") or {}).get("averageValue") or 0)}\n')
+        else:
+            w.write(1, f'<unknown metric type "{kind}">\n')
+    minimum = spec.get("minReplicas")
+    w.write(0, f"Min replicas:\t{minimum if minimum is not None else '<unset>'}\n")
+    w.write(0, f"Max replicas:\t{spec.get('maxReplicas', 0)}\n")
+    behavior = spec.get("behavior")
+    if behavior:
+        w.write(0, "Behavior:\n")
+        for direction, key in (("Scale Up", "scaleUp"), ("Scale Down", "scaleDown")):
+            rules = behavior.get(key)
+            if rules is None:
+                continue
+            w.write(1, f"{direction}:\n")
+            if rules.get("stabilizationWindowSeconds") is not None:
+                w.write(2, f"Stabilization Window: {rules['stabilizationWindowSeconds']} seconds\n")
+            if rules.get("policies"):
+                w.write(2, f"Select Policy: {rules.get('selectPolicy') or 'Max'}\n")
+                w.write(2, "Policies:\n")
+                for p in rules["policies"]:
+                    w.write(3, f"- Type: {p.get('type', '')}\tValue: {p.get('value', 0)}\t"
+                               f"Period: {p.get('periodSeconds', 0)} seconds\n")
+    w.write(0, f"{ref.get('kind', '')} pods:\t")
+    w.write(0, f"{int(status.get('currentReplicas') or 0)} current / {int(status.get('desiredReplicas') or 0)} desired\n")
+    if status.get("conditions"):
+        w.write(0, "Conditions:\n")
+        w.write(1, "Type\tStatus\tReason\tMessage\n")
+        w.write(1, "----\t------\t------\t-------\n")
+        for c in status["conditions"]:
+            w.write(1, f"{c.get('type', '')}\t{c.get('status', '')}\t{c.get('reason', '')}\t{c.get('message', '')}\n")
+    _describe_events(w, events, now)
+    return w.render()
+
+
 def describe(kind: str, obj: dict, events: list[dict] | None, now: float,
              related: dict | None = None) -> str:
     """What `kubectl describe <kind> <name>` prints at virtual time `now`.
@@ -1030,4 +1194,8 @@ def describe(kind: str, obj: dict, events: list[dict] | None, now: float,
         return _describe_replicaset(obj, events, now, related)
     if kind == "Service":
         return _describe_service(obj, events, now, related)
+    if kind == "Job":
+        return _describe_job(obj, events, now)
+    if kind == "HorizontalPodAutoscaler":
+        return _describe_hpa(obj, events, now)
     return _describe_generic(obj, events, now)

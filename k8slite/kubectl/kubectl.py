@@ -1,21 +1,25 @@
 """kubectl: the command line, run against the simulated API server in virtual time.
 
 Mirrors kubernetes v1.31 staging/src/k8s.io/kubectl/pkg/cmd/ (apply/apply.go, create/create.go,
-get/get.go, describe/describe.go, delete/delete.go, scale/scale.go, label/label.go,
-annotate/annotate.go, drain/cordon.go, taint/taint.go, version/version.go,
-apiresources/apiresources.go), cli-runtime's resource builder (``TYPE NAME``, ``TYPE/NAME``,
-``TYPE1,TYPE2``, the ``all`` category, ``-f`` files and directories) and
-kubectl/pkg/cmd/util/helpers.go (``Error from server (Reason): message``).
+describe/describe.go, delete/delete.go with wait/wait.go's IsDeleted, scale/scale.go,
+label/label.go, annotate/annotate.go, drain/cordon.go, taint/taint.go, version/version.go,
+apiresources/apiresources.go; get/ is in ``get.py``, rollout/ in ``rollout.py``, logs/ in
+``logs.py``, top/ in ``top.py``, set/set_image.go in ``set.py``, run/ in ``run.py``,
+autoscale/ in ``autoscale.py``), cli-runtime's resource builder (``TYPE NAME``,
+``TYPE/NAME``, ``TYPE1,TYPE2``, the ``all`` category, ``-f`` files and directories),
+genericclioptions' PrintFlags (``kind/name created``, ``-o name|yaml|json``) and
+kubectl/pkg/cmd/util/helpers.go (checkErr: ``Error from server (Reason): message``, an
+Invalid error as ``The Kind "name" is invalid: field: detail``, several errors one a line).
 
 Each command is one coroutine the kernel drives to completion; what kubectl would print
 to stdout and stderr comes back in a ``Result``.
 
 Simplified: no kubeconfig, contexts or discovery cache (the scheme is the REST mapper);
-no ``--dry-run``, ``--server-side``, ``--prune``, ``-w`` or ``-o custom-columns``;
-``delete`` waits by polling GET once a virtual second for at most ``--timeout``
-(default 5m, kubectl's is a week); a failed apply PATCH prints the server's message
-without the patch and the object kubectl also prints; YAML syntax errors carry PyYAML's
-wording; jsonpath knows field paths, ``[n]``, ``[*]``, ``range``/``end`` and quoted text.
+no ``--server-side``, ``--prune`` or Go templates; ``--dry-run`` only for ``run``;
+flags are parsed once for every command (pflag parses per command); ``delete`` waits at most
+``--timeout`` (five virtual minutes by default; kubectl's is a week); a failed apply PATCH
+prints the server's message without the patch and the object kubectl also prints; YAML
+syntax errors carry PyYAML's wording.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import json
 import os
 import shlex
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Optional
 
 import yaml
@@ -31,23 +36,33 @@ import yaml
 from ..api import errors
 from ..api.errors import StatusError
 from ..api.scheme import SCHEME, ResourceInfo
-from ..client.rest import MERGE_PATCH, STRATEGIC_PATCH
+from ..apiserver.request import Request
+from ..client.rest import MERGE_PATCH, STRATEGIC_PATCH, Watch
+from ..sim import Timeout, Unreachable
 from . import apply as applylib
-from .describe import _event_sort_key, describe as describe_text
-from .printers import name_line, table, tabulate
+from . import autoscale, get, logs, rollout, run, set as setcmd, top
+from .describe import describe as describe_text
+from .printers import PrinterError, jsonpath, tabulate, to_json, to_yaml
+from .rollout import RolloutError
+
+__all__ = ["Kubectl", "Result", "CommandError", "to_yaml", "to_json", "jsonpath"]
 
 CLIENT_VERSION = "v1.31.0-k8slite"
 KUSTOMIZE_VERSION = "v5.4.2"
-DELETE_TIMEOUT = 300.0
+DELETE_TIMEOUT = 300.0             # --timeout=0: kubectl waits a week; here five virtual minutes
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 # Flags that take no value (``--wait`` may still be given ``=false``), and the short forms.
 _BOOL_FLAGS = {"all-namespaces", "show-labels", "no-headers", "now", "overwrite", "all", "force",
-               "recursive", "wait", "save-config", "ignore-not-found", "help"}
+               "recursive", "wait", "save-config", "ignore-not-found", "help", "watch", "previous",
+               "timestamps", "containers", "command", "show-capacity", "all-containers", "prefix",
+               "watch-only"}
 _VALUE_FLAGS = {"namespace", "output", "selector", "filename", "field-selector", "replicas",
-                "grace-period", "cascade", "timeout"}
+                "grace-period", "cascade", "timeout", "to-revision", "revision", "sort-by", "label-columns",
+                "container", "tail", "image", "restart", "cpu-percent", "min", "max", "name", "labels", "env",
+                "port", "image-pull-policy", "dry-run", "annotations", "request-timeout"}
 _SHORT = {"n": "namespace", "o": "output", "l": "selector", "A": "all-namespaces", "f": "filename",
-          "R": "recursive", "h": "help"}
+          "R": "recursive", "h": "help", "w": "watch", "c": "container", "p": "previous", "L": "label-columns"}
 
 
 class CommandError(Exception):
@@ -78,6 +93,7 @@ class _Out:
         self.err: list[str] = []
         self.objects: list = []
         self.failed = False
+        self.errors = 0                # how many errors were printed (an aggregate's size so far)
 
     def print(self, text: str = "") -> None:
         self.out.append(text + "\n")
@@ -85,6 +101,7 @@ class _Out:
     def error(self, text: str) -> None:
         self.err.append(text + "\n")
         self.failed = True
+        self.errors += 1
 
 
 class _Flags:
@@ -161,41 +178,46 @@ def _qualified_kind_lower(info: ResourceInfo) -> str:
 def status_message(error: StatusError) -> str:
     """cmdutil.StandardErrorMessage for an API error."""
     reason = error.reason
+    if reason == "Unauthorized":
+        return f"error: You must be logged in to the server ({error.message})"
     if reason and reason != "Unknown":
         return f"Error from server ({reason}): {error.message}"
     return f"Error from server: {error.message}"
 
 
-# --- YAML and JSON as kubectl prints them ---------------------------------------------------
-
-class _GoYAMLDumper(yaml.SafeDumper):
-    """go-yaml's choices: strings that would read back as another type are double-quoted,
-    multi-line strings are literal blocks, list items sit at their key's indentation."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str):
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    tag = dumper.resolve(yaml.ScalarNode, value, (True, False))
-    style = '"' if value == "" or tag != "tag:yaml.org,2002:str" else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_GoYAMLDumper.add_representer(str, _represent_str)
-
-
-def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_GoYAMLDumper, sort_keys=True, default_flow_style=False,
-                     allow_unicode=True, width=1 << 30)
-
-
-def to_json(obj: Any) -> str:
-    """json.MarshalIndent with four spaces, keys sorted, HTML characters escaped."""
-    text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def check_err(error: StatusError) -> str:
+    """cmdutil.CheckErr for one API error a command ends with: an Invalid error lists its
+    causes (``field: detail``, deduplicated; several as ``* `` lines under the heading),
+    any other is StandardErrorMessage. No trailing newline."""
+    details = error.status.get("details")
+    if error.reason != "Invalid" or error.code != 422:
+        return status_message(error)
+    if not details:
+        return "The request is invalid"
+    heading = "The request is invalid"
+    if details.get("kind") or details.get("name"):
+        heading = f"The {details.get('kind', '')} {json.dumps(details.get('name', ''))} is invalid"
+    causes: list[str] = []
+    for cause in details.get("causes") or []:
+        text = f"{cause.get('field', '')}: {cause.get('message', '')}"
+        if text not in causes:
+            causes.append(text)
+    if not causes:
+        return heading
+    if len(causes) == 1:
+        return f"{heading}: {causes[0]}"
+    return f"{heading}: \n" + "\n".join(f"* {c}" for c in causes)
 
 
-def _for_output(obj: dict, info: ResourceInfo) -> dict:
+def with_source(error: StatusError, verb: str, source: str) -> StatusError:
+    """cmdutil.AddSourceToErr: the same Status, its message prefixed with where the object came from."""
+    status = dict(error.status, message=f'error when {verb} "{source}": {error.message}')
+    return StatusError(status)
+
+
+
+
+def for_output(obj: dict, info: ResourceInfo) -> dict:
     """The object as kubectl prints it: kind and apiVersion set, managedFields hidden."""
     obj = dict(obj)
     obj.setdefault("apiVersion", info.api_version)
@@ -203,95 +225,6 @@ def _for_output(obj: dict, info: ResourceInfo) -> dict:
     if "managedFields" in (obj.get("metadata") or {}):
         obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
     return obj
-
-
-# --- jsonpath (k8s.io/client-go/util/jsonpath, a subset) ------------------------------------
-
-def _jsonpath_tokens(template: str) -> list[tuple[str, str]]:
-    tokens, i = [], 0
-    while i < len(template):
-        start = template.find("{", i)
-        if start < 0:
-            tokens.append(("text", template[i:]))
-            break
-        if start > i:
-            tokens.append(("text", template[i:start]))
-        end = template.find("}", start)
-        if end < 0:
-            raise CommandError(f'error parsing jsonpath {template}, unclosed action')
-        tokens.append(("expr", template[start + 1:end].strip()))
-        i = end + 1
-    return tokens
-
-
-def _jsonpath_eval(path: str, data: Any) -> list:
-    values = [data]
-    i = 0
-    while i < len(path):
-        ch = path[i]
-        if ch == ".":
-            j = i + 1
-            while j < len(path) and path[j] not in ".[":
-                j += 1
-            key = path[i + 1:j]
-            if key == "*":
-                values = [v for d in values if isinstance(d, dict) for v in d.values()]
-            elif key:
-                values = [d[key] for d in values if isinstance(d, dict) and key in d]
-            i = j
-        elif ch == "[":
-            j = path.index("]", i)
-            index = path[i + 1:j].strip()
-            if index == "*":
-                values = [v for d in values if isinstance(d, list) for v in d] + \
-                         [v for d in values if isinstance(d, dict) for v in d.values()]
-            else:
-                n = int(index)
-                values = [d[n] for d in values if isinstance(d, list) and -len(d) <= n < len(d)]
-            i = j + 1
-        else:
-            raise CommandError(f"unrecognized character in action: {ch}")
-    return values
-
-
-def _jsonpath_str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    return "" if value is None else str(value)
-
-
-def jsonpath(template: str, data: Any) -> str:
-    tokens = _jsonpath_tokens(template)
-
-    def run(tokens: list, data: Any) -> tuple[str, int]:
-        out, i = [], 0
-        while i < len(tokens):
-            kind, text = tokens[i]
-            if kind == "text":
-                out.append(text)
-            elif text == "end":
-                return "".join(out), i
-            elif text.startswith("range "):
-                body = tokens[i + 1:]
-                length = 0
-                for item in _jsonpath_eval(text[6:].strip(), data):
-                    chunk, length = run(body, item)
-                    out.append(chunk)
-                if length == 0:
-                    _, length = run(body, {})
-                i += length + 1
-            elif text.startswith('"') and text.endswith('"'):
-                out.append(json.loads(text))
-            else:
-                out.append(" ".join(_jsonpath_str(v) for v in _jsonpath_eval(text.lstrip("$"), data)))
-            i += 1
-        return "".join(out), i
-
-    return run(tokens, data)[0]
 
 
 # --- manifests --------------------------------------------------------------------------
@@ -362,11 +295,14 @@ class Kubectl:
 
     # -- dispatch ----------------------------------------------------------------------
     async def _main(self, argv: list[str], input: Any, out: _Out) -> None:
-        commands = {"apply": self._apply, "create": self._create, "get": self._get,
+        commands = {"apply": self._apply, "create": self._create, "get": partial(get.get, self),
                     "describe": self._describe, "delete": self._delete, "scale": self._scale,
                     "label": self._label, "annotate": self._annotate, "cordon": self._cordon,
                     "uncordon": self._uncordon, "taint": self._taint, "version": self._version,
-                    "api-resources": self._api_resources}
+                    "api-resources": self._api_resources, "rollout": partial(rollout.rollout, self),
+                    "logs": partial(logs.logs, self), "top": partial(top.top, self),
+                    "set": partial(setcmd.set_, self), "run": partial(run.run, self),
+                    "autoscale": partial(autoscale.autoscale, self)}
         try:
             if not argv:
                 raise CommandError("no command given")   # kubectl prints its help here
@@ -375,10 +311,60 @@ class Kubectl:
                 raise CommandError(f'unknown command "{command}" for "kubectl"')
             args, flags = parse_args(argv[1:])
             await commands[command](args, flags, out, input)
-        except CommandError as error:
-            out.error(f"error: {error}")
+        except (CommandError, RolloutError, PrinterError) as error:
+            message = str(error)
+            out.error(message if message.startswith("error: ") else f"error: {message}")
         except StatusError as error:
-            out.error(status_message(error))
+            out.error(check_err(error))
+
+    # -- what commands share -------------------------------------------------------------
+    async def request(self, method: str, path: str, query: tuple = (), accept: str = "application/json") -> Any:
+        """One request with an Accept header (rest.Request.SetHeader("Accept", ...)), as ``get``
+        sends it to be answered with a Table; otherwise what ``Client.request`` does."""
+        client = self.client
+        request = Request(method, path, tuple((k, str(v)) for k, v in query if v is not None), None, client.user,
+                          client.groups, accept=accept, credential=client.credential)
+        try:
+            response = await client.network.request(client.endpoint, client.server, method, request.line(),
+                                                     request, client.timeout)
+        except Unreachable as error:
+            raise errors.timeout(f"{method} {path}: {error}") from error
+        if response.code >= 400:
+            raise errors.from_status(response.body)
+        return response.body
+
+    async def open_watch(self, info: ResourceInfo, path: str, query: tuple, accept: str) -> Watch:
+        """``Client.watch`` with an Accept header: ``get --watch`` asks for each event's object
+        as a one-row Table. The stream is registered with the client as its own watches are."""
+        reply = await self.request("GET", path, (("watch", "true"),) + query, accept)
+        watch = Watch(self.client, reply["watch"], info)
+        self.client._watches[watch.id] = watch
+        for event, hop in self.client._early.pop(watch.id, ()):
+            watch._push(event, hop)
+            if event is None:
+                self.client._watches.pop(watch.id, None)
+        return watch
+
+    def print_obj(self, obj: dict, info: ResourceInfo, operation: str, flags: _Flags, out: _Out,
+                  dry_run: str = "") -> None:
+        """PrintFlags.ToPrinter(operation): ``kind.group/name operation`` (with `` (dry run)`` or
+        `` (server dry run)``), or the object as ``-o name|yaml|json`` ask."""
+        output = flags.get("output") or ""
+        obj = for_output(obj, info)
+        name = (obj.get("metadata") or {}).get("name", "")
+        if output == "":
+            suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
+            out.print(f"{kind_prefix(info)}{name} {operation}{suffix}")
+        elif output == "name":
+            out.print(f"{kind_prefix(info)}{name}")
+        elif output == "yaml":
+            out.out.append(to_yaml(obj))
+        elif output == "json":
+            out.print(to_json(obj))
+        else:
+            raise CommandError(f'unable to match a printer suitable for the output format "{output}", '
+                               "allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,"
+                               "jsonpath-file,name,template,templatefile,yaml")
 
     def _ns(self, flags: _Flags) -> str:
         return flags.get("namespace") or self.namespace
@@ -508,7 +494,7 @@ class Kubectl:
     # -- apply / create --------------------------------------------------------------
     async def _apply(self, args, flags: _Flags, out: _Out, input) -> None:
         docs = self._read_manifests(flags, input, out)
-        mapping_errors: list[str] = []
+        failures: list[StatusError] = []
         parse_errors, out.err = out.err, []
         if not docs and not parse_errors:
             raise CommandError("no objects passed to apply")
@@ -529,7 +515,7 @@ class Kubectl:
                     try:
                         created = await self.client.create(info, namespace, modified)
                     except StatusError as error:
-                        mapping_errors.append(self._when(error, "creating", doc.source))
+                        failures.append(with_source(error, "creating", doc.source))
                         continue
                     out.objects.append(created)
                     out.print(f"{label} created")
@@ -549,27 +535,32 @@ class Kubectl:
                 try:
                     patched = await self.client.patch(info, namespace, name, patch, STRATEGIC_PATCH)
                 except StatusError as error:
-                    mapping_errors.append(self._when(error, "patching", doc.source))
+                    failures.append(with_source(error, "patching", doc.source))
                     continue
                 out.objects.append(patched)
                 out.print(f"{label} configured")
             except StatusError as error:
-                mapping_errors.append(status_message(error))
-        for message in mapping_errors:
-            out.error(message)
+                failures.append(error)
+        self.report_errors(failures, out)
         out.err[:0] = parse_errors
         out.failed = out.failed or bool(parse_errors)
 
     @staticmethod
-    def _when(error: StatusError, verb: str, source: str) -> str:
-        reason = error.reason if error.reason and error.reason != "Unknown" else ""
-        head = f"Error from server ({reason})" if reason else "Error from server"
-        return f'{head}: error when {verb} "{source}": {error.message}'
+    def report_errors(failures: list[StatusError], out: "_Out") -> None:
+        """The API errors a command collected, printed as checkErr prints their aggregate (the
+        errors already printed count towards it): one alone as checkErr prints it, several as
+        MultipleErrors, each StandardErrorMessage."""
+        if len(failures) == 1 and out.errors == 0:
+            out.error(check_err(failures[0]))
+            return
+        for failure in failures:
+            out.error(status_message(failure))
 
     async def _create(self, args, flags: _Flags, out: _Out, input) -> None:
         if args:
             raise CommandError(f'unknown command "{args[0]}" for "kubectl create"')
         docs = self._read_manifests(flags, input, out)
+        failures: list[StatusError] = []
         for doc in docs:
             mapped = self._mapping(doc, flags, out)
             if mapped is None:
@@ -580,12 +571,13 @@ class Kubectl:
             try:
                 created = await self.client.create(info, namespace, obj)
             except StatusError as error:
-                out.error(self._when(error, "creating", doc.source))
+                failures.append(with_source(error, "creating", doc.source))
                 continue
             out.objects.append(created)
             out.print(f"{kind_prefix(info)}{created['metadata']['name']} created")
+        self.report_errors(failures, out)
 
-    # -- get -----------------------------------------------------------------------------
+    # -- describe ----------------------------------------------------------------------
     async def _fetch(self, pairs, flags: _Flags, out: _Out, all_namespaces: bool) -> list[tuple[ResourceInfo, list]]:
         """The objects of each (type, names): by name with GET, else a LIST; errors go to stderr."""
         ns = "" if all_namespaces else self._ns(flags)
@@ -603,62 +595,11 @@ class Kubectl:
                                                 label_selector=flags.get("selector") or "",
                                                 field_selector=flags.get("field-selector") or "")
                 objects = list(listed.get("items") or [])
-                if info.kind == "Event":
-                    objects.sort(key=_event_sort_key)
-            found.append((info, [_for_output(o, info) for o in objects]))
+            found.append((info, [for_output(o, info) for o in objects]))
         for message in failures:
             out.error(message)
         return found
 
-    async def _get(self, args, flags: _Flags, out: _Out, input) -> None:
-        if not args:
-            raise CommandError("Required resource not specified.\nUse \"kubectl explain <resource>\" for a "
-                               "detailed description of that resource (e.g. kubectl explain pods).\n"
-                               "See 'kubectl get -h' for help and examples")
-        pairs, with_kind = self._resource_args(args)
-        all_ns = flags.bool("all-namespaces")
-        found = await self._fetch(pairs, flags, out, all_ns)
-        objects = [o for _, objs in found for o in objs]
-        out.objects += objects
-        output = flags.get("output") or ""
-        single = len(pairs) == 1 and len(pairs[0][1]) == 1 and not with_kind
-        if output == "name":
-            for info, objs in found:
-                for obj in objs:
-                    out.print(name_line(kind_prefix(info), obj))
-        elif output in ("yaml", "json") or output.startswith("jsonpath="):
-            if single and objects:
-                data: Any = objects[0]
-            elif single:
-                return
-            else:
-                data = {"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {"resourceVersion": ""}}
-            if output == "yaml":
-                out.out.append(to_yaml(data))
-            elif output == "json":
-                out.print(to_json(data))
-            else:
-                out.out.append(jsonpath(output[len("jsonpath="):], data))
-        elif output in ("", "wide"):
-            tables = []
-            for info, objs in found:
-                if objs:
-                    tables.append(table(info.kind, objs, self.kernel.now, wide=output == "wide",
-                                        with_namespace=all_ns and info.namespaced,
-                                        show_labels=flags.bool("show-labels"),
-                                        no_headers=flags.bool("no-headers"),
-                                        name_prefix=kind_prefix(info) if with_kind else ""))
-            if tables:
-                out.out.append("\n".join(t if t.endswith("\n") else t + "\n" for t in tables))
-        else:
-            raise CommandError(f'unable to match a printer suitable for the output format "{output}", '
-                               "allowed formats are: json,jsonpath,name,wide,yaml")
-        if not objects and not out.failed and not any(names for _, names in pairs):
-            namespaced = any(info.namespaced for info, _ in pairs)
-            where = f" in {self._ns(flags)} namespace" if namespaced and not all_ns else ""
-            out.err.append(f"No resources found{where}.\n")
-
-    # -- describe ----------------------------------------------------------------------
     async def _describe(self, args, flags: _Flags, out: _Out, input) -> None:
         if not args:
             raise CommandError("You must specify the type of resource to describe. Use \"kubectl "
@@ -737,24 +678,45 @@ class Kubectl:
                 continue
             out.objects.append(result)
             out.print(f'{_qualified_kind_lower(info)} "{name}" deleted')
-            deleted.append((info, ns, name))
+            # delete.go's uidMap: the UID the DELETE answered with, from the object or the Status.
+            if result.get("kind") == "Status":
+                uid = (result.get("details") or {}).get("uid", "")
+            else:
+                uid = (result.get("metadata") or {}).get("uid", "")
+            deleted.append((info, ns, name, uid))
         if not targets and not out.failed:
             out.err.append(f"No resources found\n")
         if flags.bool("wait", True):
-            timeout = _duration(flags.get("timeout") or "0s") or DELETE_TIMEOUT
-            deadline = self.kernel.now + timeout
-            for info, ns, name in deleted:
+            deadline = self.kernel.now + (_duration(flags.get("timeout") or "0s") or DELETE_TIMEOUT)
+            for info, ns, name, uid in deleted:
+                try:
+                    await self.kernel.timeout(self._wait_deleted(info, ns, name, uid), deadline - self.kernel.now)
+                except Timeout:
+                    out.error(f"error: timed out waiting for the condition on {info.resource}/{name}")
+                    break
+
+    async def _wait_deleted(self, info: ResourceInfo, ns: str, name: str, uid: str) -> None:
+        """wait.IsDeleted: LIST by ``metadata.name``; gone, or there under another UID (a controller
+        recreated it), means deleted; else WATCH from the list's resourceVersion until a DELETED."""
+        selector = f"metadata.name={name}"
+        while True:
+            listed = await self.client.list(info, ns, field_selector=selector)
+            items = listed.get("items") or []
+            if not items or (uid and items[0]["metadata"].get("uid") != uid):
+                return
+            version = listed["metadata"]["resourceVersion"]
+            watch = await self.client.watch(info, ns, version, field_selector=selector, timeout_seconds=300)
+            try:
                 while True:
-                    try:
-                        await self.client.get(info, ns, name)
-                    except StatusError as error:
-                        if errors.is_not_found(error):
-                            break
-                        raise
-                    if self.kernel.now >= deadline:
-                        out.error(f"error: timed out waiting for the condition on {info.resource}/{name}")
-                        break
-                    await self.kernel.sleep(1.0)
+                    event, _ = await watch.next()
+                    if event is None or event.type == "ERROR":
+                        break                           # the stream ended or expired: list again
+                    if event.type == "BOOKMARK":
+                        continue
+                    if event.type == "DELETED" or (uid and event.object["metadata"].get("uid") != uid):
+                        return
+            finally:
+                watch.stop()
 
     # -- scale -----------------------------------------------------------------------------
     async def _scale(self, args, flags: _Flags, out: _Out, input) -> None:

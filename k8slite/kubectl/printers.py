@@ -1,47 +1,55 @@
-"""Table printing for `kubectl get`: the columns and cells of each kind, laid out as kubectl does.
+"""kubectl's printers: server-side Tables laid out as kubectl does, and the -o formats.
 
-Mirrors kubernetes v1.31 pkg/printers/internalversion/printers.go (column definitions and
-cell values per kind), staging/src/k8s.io/cli-runtime/pkg/printers/tableprinter.go
-(header upper-casing, NAMESPACE/LABELS decoration, kind prefix on the name column),
-staging/src/k8s.io/cli-runtime/pkg/printers/tabwriter.go (tabwriter minwidth 6, tabwidth 4,
-padding 3, pad char ' ') over Go's text/tabwriter (elastic tabstops), and
-staging/src/k8s.io/apimachinery/pkg/util/duration/duration.go (HumanDuration).
+Mirrors kubernetes v1.31 staging/src/k8s.io/cli-runtime/pkg/printers/tableprinter.go
+(HumanReadablePrinter.PrintObj for a Table: headers once per column set, decorateTable's
+NAMESPACE, -L label and LABELS columns and ``kind.group/`` prefix on the first "name"
+column, printTable's upper-cased headers, priority-0 columns unless ``-o wide``, cells cut
+at their first newline), tabwriter.go (minwidth 6, tabwidth 4, padding 3, pad char ' ')
+over Go's text/tabwriter (elastic tabstops), name.go (``kind.group/name``), json.go and
+yaml.go (JSONPrinter, YAMLPrinter), jsonpath.go with k8s.io/client-go/util/jsonpath (a
+subset), kubectl/pkg/cmd/get/customcolumn.go (``-o custom-columns``, RelaxedJSONPathExpression),
+kubectl/pkg/cmd/get/sorter.go (``--sort-by`` on a Table's rows) and
+apimachinery/pkg/util/duration (HumanDuration, shared with the API server's printers).
 
-In Kubernetes the API server builds the Table (printers.go runs server-side) and kubectl
-lays it out; here both halves run in one call, on plain dict objects.
+The columns and cells themselves come from the API server (k8slite/apiserver/tables.py,
+printers.go): kubectl asks for ``Accept: application/json;as=Table;v=v1;g=meta.k8s.io,...``
+and only lays the Table out.
 
-Simplified: only the kinds a textbook cluster shows (Pod, Node, Deployment, ReplicaSet,
-Service, Namespace, Event, ConfigMap, Secret, ServiceAccount, Endpoints, Lease, DaemonSet,
-StatefulSet, Job, CronJob); any other kind prints NAME and AGE, as kubectl does without a
-server-side Table. No custom columns, sorting, -L label columns or watch output. Where the
-API server's defaulting would have filled a field (e.g. ``spec.clusterIPs`` from
-``spec.clusterIP``, ``status.podIPs`` from ``status.podIP``), the printer falls back to the
-undefaulted field so undefaulted objects still print sensibly.
+Simplified: a cell that is not a string prints as Go's ``fmt.Sprint`` would for JSON
+numbers, booleans, null, maps and lists; no Go templates; jsonpath knows field paths,
+``[n]``, ``[*]``, ``..``-free paths, ``range``/``end`` and quoted text; ``--sort-by`` compares
+numbers numerically and everything else as text, and keeps equal rows in server order
+(Go's sort.Sort is not stable).
 """
-
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from ..apiserver.tables import pod_cells as _server_pod_cells
+import yaml
+
+from ..apiserver.tables import format_label_selector, format_labels, human_duration, selector_string
 
 __all__ = [
-    "EPOCH",
-    "parse_time",
-    "human_duration",
-    "translate_timestamp_since",
-    "tabwrite",
-    "tabulate",
-    "table",
-    "name_line",
-    "format_labels",
-    "format_label_selector",
+    "EPOCH", "TABLE_ACCEPT", "PrintOptions", "parse_time", "human_duration", "translate_timestamp_since",
+    "tabwrite", "tabulate", "go_sprint", "print_tables", "name_line", "format_labels",
+    "format_label_selector", "selector_string", "to_yaml", "to_json", "jsonpath", "jsonpath_values",
+    "custom_columns", "PrinterError",
 ]
 
 # Virtual time zero: every `now` is seconds since this instant.
 EPOCH = _dt.datetime(2024, 1, 1, tzinfo=_dt.timezone.utc)
 
-_NS = 1_000_000_000
+# get.go transformRequests: a Table (v1, else v1beta1), else the plain object.
+TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+
+
+class PrinterError(Exception):
+    """An error a printer reports; kubectl prints it as ``error: <message>``."""
 
 
 # --- time ------------------------------------------------------------------------------
@@ -71,46 +79,6 @@ def parse_time(ts: str | None) -> float | None:
     if frac:
         seconds += int(frac) / (10 ** len(frac))
     return seconds
-
-
-def _trunc_div(a: int, b: int) -> int:
-    """Go's integer division (truncates toward zero)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def human_duration(seconds: float) -> str:
-    """kubectl's AGE format: ~2-3 significant figures ("45s", "2m5s", "10m", "3h4m", "2d3h")."""
-    d = int(round(seconds * _NS))  # a Go time.Duration, in nanoseconds
-    secs = _trunc_div(d, _NS)
-    # Up to 2s in the future is tolerated as clock skew and shown as "0s".
-    if secs < -1:
-        return "<invalid>"
-    if secs < 0:
-        return "0s"
-    if secs < 60 * 2:
-        return f"{secs}s"
-    minutes = d // (60 * _NS)
-    if minutes < 10:
-        s = secs % 60
-        return f"{minutes}m" if s == 0 else f"{minutes}m{s}s"
-    if minutes < 60 * 3:
-        return f"{minutes}m"
-    hours = d // (3600 * _NS)
-    if hours < 8:
-        m = minutes % 60
-        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
-    return f"{hours // 24 // 365}y"
 
 
 def translate_timestamp_since(ts: str | None, now: float) -> str:
@@ -175,409 +143,315 @@ def tabulate(rows: list[list[str]]) -> str:
     return tabwrite("\n".join("\t".join(row) for row in rows), minwidth=6, padding=3)
 
 
-# --- label helpers (apimachinery labels.FormatLabels, metav1.FormatLabelSelector) --------
+# --- cells as Go prints them ------------------------------------------------------------
 
-def format_labels(labels: dict | None) -> str:
-    """"k=v,k2=v2" sorted by key, or "<none>"."""
-    if not labels:
-        return "<none>"
-    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
-
-
-def selector_string(selector: dict | None) -> str:
-    """labels.Selector.String() of a LabelSelector: requirements sorted by key."""
-    if not selector:
-        return ""
-    reqs: list[tuple[str, str]] = []
-    for k, v in (selector.get("matchLabels") or {}).items():
-        reqs.append((k, f"{k}={v}"))
-    for expr in selector.get("matchExpressions") or []:
-        key, op = expr.get("key", ""), expr.get("operator", "")
-        values = ",".join(sorted(expr.get("values") or []))
-        if op == "In":
-            reqs.append((key, f"{key} in ({values})"))
-        elif op == "NotIn":
-            reqs.append((key, f"{key} notin ({values})"))
-        elif op == "Exists":
-            reqs.append((key, key))
-        elif op == "DoesNotExist":
-            reqs.append((key, f"!{key}"))
-    reqs.sort(key=lambda r: r[0])
-    return ",".join(text for _, text in reqs)
-
-
-def format_label_selector(selector: dict | None) -> str:
-    """metav1.FormatLabelSelector: the selector string, or "<none>" when it selects all."""
-    return selector_string(selector) or "<none>"
-
-
-# --- per-kind rows ---------------------------------------------------------------------
-# A column is (header, priority); priority 1 columns show only with -o wide.
-
-_AGE = ("Age", 0)
-_NAME = ("Name", 0)
-
-
-def _meta(obj: dict) -> dict:
-    return obj.get("metadata") or {}
-
-
-def _age(obj: dict, now: float) -> str:
-    return translate_timestamp_since(_meta(obj).get("creationTimestamp"), now)
-
-
-def _containers_cells(pod_spec: dict | None) -> tuple[str, str]:
-    containers = (pod_spec or {}).get("containers") or []
-    return (",".join(c.get("name", "") for c in containers),
-            ",".join(c.get("image", "") for c in containers))
-
-
-def _condition_true(conditions: list | None, ctype: str) -> bool:
-    for c in conditions or []:
-        if c.get("type") == ctype:
-            return c.get("status") == "True"
-    return False
-
-
-POD_COLUMNS = [_NAME, ("Ready", 0), ("Status", 0), ("Restarts", 0), _AGE, ("IP", 1),
-               ("Node", 1), ("Nominated Node", 1), ("Readiness Gates", 1)]
-
-
-def _pod_cells(pod: dict, now: float) -> list[str]:
-    """printPod's cells, as the API server prints them for kubectl (one implementation of printPod)."""
-    return [str(cell) for cell in _server_pod_cells(pod, now)]
-
-
-NODE_COLUMNS = [_NAME, ("Status", 0), ("Roles", 0), _AGE, ("Version", 0), ("Internal-IP", 1),
-                ("External-IP", 1), ("OS-Image", 1), ("Kernel-Version", 1),
-                ("Container-Runtime", 1)]
-
-
-def node_roles(node: dict) -> list[str]:
-    """Roles from node-role.kubernetes.io/<role> and kubernetes.io/role=<role> labels, sorted."""
-    roles = set()
-    for k, v in (_meta(node).get("labels") or {}).items():
-        if k.startswith("node-role.kubernetes.io/"):
-            role = k[len("node-role.kubernetes.io/"):]
-            if role:
-                roles.add(role)
-        elif k == "kubernetes.io/role" and v:
-            roles.add(v)
-    return sorted(roles)
-
-
-def _node_address(node: dict, kind: str) -> str:
-    for addr in (node.get("status") or {}).get("addresses") or []:
-        if addr.get("type") == kind:
-            return addr.get("address", "")
-    return "<none>"
-
-
-def _node_cells(node: dict, now: float) -> list[str]:
-    status = node.get("status") or {}
-    states = []
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "Ready":
-            states = ["Ready" if cond.get("status") == "True" else "NotReady"]
-    if not states:
-        states = ["Unknown"]
-    if (node.get("spec") or {}).get("unschedulable"):
-        states.append("SchedulingDisabled")
-    info = status.get("nodeInfo") or {}
-    return [_meta(node).get("name", ""), ",".join(states), ",".join(node_roles(node)) or "<none>",
-            _age(node, now), info.get("kubeletVersion", ""),
-            _node_address(node, "InternalIP"), _node_address(node, "ExternalIP"),
-            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
-            info.get("containerRuntimeVersion") or "<unknown>"]
-
-
-DEPLOYMENT_COLUMNS = [_NAME, ("Ready", 0), ("Up-to-date", 0), ("Available", 0), _AGE,
-                      ("Containers", 1), ("Images", 1), ("Selector", 1)]
-
-
-def _deployment_cells(obj: dict, now: float) -> list[str]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")))
-    return [_meta(obj).get("name", ""),
-            f"{int(status.get('readyReplicas') or 0)}/{int(spec.get('replicas', 1))}",
-            str(int(status.get("updatedReplicas") or 0)),
-            str(int(status.get("availableReplicas") or 0)), _age(obj, now),
-            names, images, selector_string(spec.get("selector"))]
-
-
-REPLICASET_COLUMNS = [_NAME, ("Desired", 0), ("Current", 0), ("Ready", 0), _AGE,
-                      ("Containers", 1), ("Images", 1), ("Selector", 1)]
-
-
-def _replicaset_cells(obj: dict, now: float) -> list[str]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")))
-    return [_meta(obj).get("name", ""), str(int(spec.get("replicas", 1))),
-            str(int(status.get("replicas") or 0)), str(int(status.get("readyReplicas") or 0)),
-            _age(obj, now), names, images, format_label_selector(spec.get("selector"))]
-
-
-SERVICE_COLUMNS = [_NAME, ("Type", 0), ("Cluster-IP", 0), ("External-IP", 0), ("Port(s)", 0),
-                   _AGE, ("Selector", 1)]
-
-_LOAD_BALANCER_WIDTH = 16
-
-
-def _service_external_ip(svc: dict, wide: bool) -> str:
-    spec = svc.get("spec") or {}
-    kind = spec.get("type") or "ClusterIP"
-    external = spec.get("externalIPs") or []
-    if kind in ("ClusterIP", "NodePort"):
-        return ",".join(external) if external else "<none>"
-    if kind == "LoadBalancer":
-        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-        found = sorted({i.get("ip") or i.get("hostname") for i in ingress
-                        if i.get("ip") or i.get("hostname")})
-        lb = ",".join(found)
-        if not wide and len(lb) > _LOAD_BALANCER_WIDTH:
-            lb = lb[:_LOAD_BALANCER_WIDTH - 3] + "..."
-        if external:
-            return ",".join((lb.split(",") if lb else []) + external)
-        return lb or "<pending>"
-    if kind == "ExternalName":
-        return spec.get("externalName", "")
-    return "<unknown>"
-
-
-def service_ports(ports: list | None) -> str:
-    """PORT(S) cell: "80/TCP", "80:30080/TCP", comma-joined."""
-    pieces = []
-    for p in ports or []:
-        proto = p.get("protocol") or "TCP"
-        if p.get("nodePort"):
-            pieces.append(f"{p.get('port')}:{p['nodePort']}/{proto}")
-        else:
-            pieces.append(f"{p.get('port')}/{proto}")
-    return ",".join(pieces)
-
-
-def _service_cells(svc: dict, now: float, wide: bool) -> list[str]:
-    spec = svc.get("spec") or {}
-    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
-    return [_meta(svc).get("name", ""), spec.get("type") or "ClusterIP",
-            ips[0] if ips else "<none>", _service_external_ip(svc, wide),
-            service_ports(spec.get("ports")) or "<none>", _age(svc, now),
-            format_labels(spec.get("selector"))]
-
-
-EVENT_COLUMNS = [("Last Seen", 0), ("Type", 0), ("Reason", 0), ("Object", 0), ("Subobject", 1),
-                 ("Source", 1), ("Message", 0), ("First Seen", 1), ("Count", 1), ("Name", 1)]
-
-
-def _event_cells(ev: dict, now: float) -> list[str]:
-    first = translate_timestamp_since(ev.get("firstTimestamp"), now)
-    if not ev.get("firstTimestamp"):
-        first = translate_timestamp_since(ev.get("eventTime"), now)
-    last = translate_timestamp_since(ev.get("lastTimestamp"), now)
-    if not ev.get("lastTimestamp"):
-        last = first
-    count = int(ev.get("count") or 0)
-    series = ev.get("series")
-    if series is not None:
-        last = translate_timestamp_since(series.get("lastObservedTime"), now)
-        count = int(series.get("count") or 0)
-    elif count == 0:
-        count = 1  # singleton events carry no count in events.k8s.io/v1
-    inv = ev.get("involvedObject") or {}
-    target = (inv.get("kind") or "").lower()
-    if inv.get("name"):
-        target = f"{target}/{inv['name']}"
-    src = ev.get("source") or {}
-    component = src.get("component") or ev.get("reportingController") or ""
-    host = src.get("host") or ev.get("reportingInstance") or ""
-    source = f"{component}, {host}" if host else component
-    return [last, ev.get("type", ""), ev.get("reason", ""), target, inv.get("fieldPath", ""),
-            source, (ev.get("message") or "").strip(), first, str(count), _meta(ev).get("name", "")]
-
-
-def _endpoints_cell(ep: dict, port_names: set | None = None) -> str:
-    """formatEndpoints: up to three "ip:port" entries then "+ N more..."; "<none>" if empty."""
-    subsets = ep.get("subsets") or []
-    if not subsets:
-        return "<none>"
-    items, limit, more, count = [], 3, False, 0
-    for ss in subsets:
-        addresses = ss.get("addresses") or []
-        ports = ss.get("ports") or []
-        if not ports:
-            count += len(addresses)
-            for addr in addresses:
-                if len(items) == limit:
-                    more = True
-                    break
-                items.append(addr.get("ip", ""))
-            continue
-        for port in ports:
-            if port_names is None or (port.get("name") or "") in port_names:
-                count += len(addresses)
-                for addr in addresses:
-                    if len(items) == limit:
-                        more = True
-                        break
-                    ip = addr.get("ip", "")
-                    host = f"[{ip}]" if ":" in ip else ip
-                    items.append(f"{host}:{port.get('port')}")
-    text = ",".join(items)
-    return f"{text} + {count - limit} more..." if more else text
-
-
-def _job_cells(job: dict, now: float) -> list[str]:
-    spec, status = job.get("spec") or {}, job.get("status") or {}
-    succeeded = int(status.get("succeeded") or 0)
-    if spec.get("completions") is not None:
-        completions = f"{succeeded}/{spec['completions']}"
-    elif int(spec.get("parallelism") or 0) > 1:
-        completions = f"{succeeded}/1 of {spec['parallelism']}"
-    else:
-        completions = f"{succeeded}/1"
-    start, done = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
-    duration = ""
-    if start is not None:
-        duration = human_duration((done if done is not None else now) - start)
-    conds = status.get("conditions")
-    if _condition_true(conds, "Complete"):
-        state = "Complete"
-    elif _condition_true(conds, "Failed"):
-        state = "Failed"
-    elif _meta(job).get("deletionTimestamp") is not None:
-        state = "Terminating"
-    elif _condition_true(conds, "Suspended"):
-        state = "Suspended"
-    elif _condition_true(conds, "FailureTarget"):
-        state = "FailureTarget"
-    else:
-        state = "Running"
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")))
-    return [_meta(job).get("name", ""), state, completions, duration, _age(job, now),
-            names, images, format_label_selector(spec.get("selector"))]
-
-
-def _bool_ptr(value) -> str:
+def go_sprint(value: Any) -> str:
+    """fmt.Sprint of a value decoded from JSON: 3, 2.5, true, map[a:b], [x y], "" for null."""
     if value is None:
-        return "<unset>"
-    return "True" if value else "False"
-
-
-def _cronjob_cells(cj: dict, now: float) -> list[str]:
-    spec, status = cj.get("spec") or {}, cj.get("status") or {}
-    last = "<none>"
-    if status.get("lastScheduleTime"):
-        last = translate_timestamp_since(status["lastScheduleTime"], now)
-    job_spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
-    names, images = _containers_cells(((job_spec.get("template") or {}).get("spec")))
-    return [_meta(cj).get("name", ""), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
-            _bool_ptr(spec.get("suspend")), str(len(status.get("active") or [])), last,
-            _age(cj, now), names, images, format_label_selector(job_spec.get("selector"))]
-
-
-def _daemonset_cells(ds: dict, now: float) -> list[str]:
-    spec, status = ds.get("spec") or {}, ds.get("status") or {}
-    pod_spec = (spec.get("template") or {}).get("spec") or {}
-    names, images = _containers_cells(pod_spec)
-    return [_meta(ds).get("name", "")] + [
-        str(int(status.get(k) or 0)) for k in ("desiredNumberScheduled", "currentNumberScheduled",
-                                               "numberReady", "updatedNumberScheduled",
-                                               "numberAvailable")
-    ] + [format_labels(pod_spec.get("nodeSelector")), _age(ds, now), names, images,
-         format_label_selector(spec.get("selector"))]
-
-
-def _statefulset_cells(ss: dict, now: float) -> list[str]:
-    spec, status = ss.get("spec") or {}, ss.get("status") or {}
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")))
-    return [_meta(ss).get("name", ""),
-            f"{int(status.get('readyReplicas') or 0)}/{int(spec.get('replicas', 1))}",
-            _age(ss, now), names, images]
-
-
-# kind -> (columns, cells(obj, now, wide))
-_PRINTERS = {
-    "Pod": (POD_COLUMNS, lambda o, now, wide: _pod_cells(o, now)),
-    "Node": (NODE_COLUMNS, lambda o, now, wide: _node_cells(o, now)),
-    "Deployment": (DEPLOYMENT_COLUMNS, lambda o, now, wide: _deployment_cells(o, now)),
-    "ReplicaSet": (REPLICASET_COLUMNS, lambda o, now, wide: _replicaset_cells(o, now)),
-    "Service": (SERVICE_COLUMNS, _service_cells),
-    "Namespace": ([_NAME, ("Status", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), (o.get("status") or {}).get("phase", ""), _age(o, now)]),
-    "Event": (EVENT_COLUMNS, lambda o, now, wide: _event_cells(o, now)),
-    "ConfigMap": ([_NAME, ("Data", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), str(len(o.get("data") or {}) + len(o.get("binaryData") or {})),
-        _age(o, now)]),
-    "Secret": ([_NAME, ("Type", 0), ("Data", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), o.get("type", ""), str(len(o.get("data") or {})), _age(o, now)]),
-    "ServiceAccount": ([_NAME, ("Secrets", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), str(len(o.get("secrets") or [])), _age(o, now)]),
-    "Endpoints": ([_NAME, ("Endpoints", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), _endpoints_cell(o), _age(o, now)]),
-    "Lease": ([_NAME, ("Holder", 0), _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), (o.get("spec") or {}).get("holderIdentity") or "", _age(o, now)]),
-    "DaemonSet": ([_NAME, ("Desired", 0), ("Current", 0), ("Ready", 0), ("Up-to-date", 0),
-                   ("Available", 0), ("Node Selector", 0), _AGE, ("Containers", 1), ("Images", 1),
-                   ("Selector", 1)], lambda o, now, wide: _daemonset_cells(o, now)),
-    "StatefulSet": ([_NAME, ("Ready", 0), _AGE, ("Containers", 1), ("Images", 1)],
-                    lambda o, now, wide: _statefulset_cells(o, now)),
-    "Job": ([_NAME, ("Status", 0), ("Completions", 0), ("Duration", 0), _AGE, ("Containers", 1),
-             ("Images", 1), ("Selector", 1)], lambda o, now, wide: _job_cells(o, now)),
-    "CronJob": ([_NAME, ("Schedule", 0), ("Timezone", 0), ("Suspend", 0), ("Active", 0),
-                 ("Last Schedule", 0), _AGE, ("Containers", 1), ("Images", 1), ("Selector", 1)],
-                lambda o, now, wide: _cronjob_cells(o, now)),
-}
-
-# The column kubectl prefixes with "kind.group/" is the first one whose format is "name".
-_NAME_COLUMN = {"Event": 9}
-
-
-def _clean_cell(cell: str) -> str:
-    """tableprinter: a cell is cut at its first newline, carriage return or form feed."""
-    for i, ch in enumerate(cell):
-        if ch in "\n\r\f":
-            return cell[:i] + "..."
-    return cell
-
-
-def table(kind: str, objects: list[dict], now: float, wide: bool = False,
-          with_namespace: bool = False, show_labels: bool = False, show_kind: bool = False,
-          no_headers: bool = False, name_prefix: str = "") -> str:
-    """What `kubectl get <kind>` prints for `objects` at virtual time `now`.
-
-    `name_prefix` ("deployment.apps/") is put before each name when `show_kind` is set or
-    the prefix is given; kubectl does this when one command prints several kinds. Returns
-    "" for no objects (the caller prints "No resources found in default namespace.").
-    """
-    if not objects:
         return ""
-    columns, cells_of = _PRINTERS.get(kind, ([_NAME, _AGE], lambda o, now, wide: [
-        _meta(o).get("name", ""), _age(o, now)]))
-    prefix = name_prefix or (f"{kind.lower()}/" if show_kind else "")
-    name_col = _NAME_COLUMN.get(kind, 0)
-    visible = [i for i, (_, prio) in enumerate(columns) if wide or prio == 0]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))            # a JSON number without a fraction decodes as int64
+        return repr(value)                    # shortest form, as Go's %v
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_sprint(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, (list, tuple)):
+        return "[" + " ".join(go_sprint(v) for v in value) + "]"
+    return str(value)
 
-    rows: list[list[str]] = []
-    if not no_headers:
-        header = [columns[i][0].upper() for i in visible]
-        if with_namespace:
-            header.insert(0, "NAMESPACE")
-        if show_labels:
-            header.append("LABELS")
-        rows.append(header)
-    for obj in objects:
-        cells = cells_of(obj, now, wide)
-        if prefix:
-            cells[name_col] = prefix + cells[name_col]
-        row = [_clean_cell(cells[i]) for i in visible]
-        if with_namespace:
-            row.insert(0, _meta(obj).get("namespace", ""))
-        if show_labels:
-            row.append(format_labels(_meta(obj).get("labels")))
-        rows.append(row)
-    return tabulate(rows)
+
+def _cell(value: Any) -> str:
+    """printTable: a cell is cut at its first newline, carriage return or form feed."""
+    text = go_sprint(value)
+    for i, ch in enumerate(text):
+        if ch in "\n\r\f":
+            return text[:i] + "..."
+    return text
+
+
+# --- server-side Tables -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """printers.PrintOptions as get sets them: ``kind`` is the GroupKind ("Deployment.apps")
+    whose lower case prefixes each name when several kinds print together."""
+    wide: bool = False
+    with_namespace: bool = False
+    kind: str = ""
+    show_labels: bool = False
+    column_labels: tuple = ()
+    no_headers: bool = False
+
+
+def _row_meta(row: dict) -> Optional[dict]:
+    obj = row.get("object")
+    return (obj.get("metadata") or {}) if isinstance(obj, dict) else None
+
+
+def _decorate(columns: list[dict], row: dict, options: PrintOptions) -> list[str]:
+    """decorateTable and printTable for one row: the cells kubectl writes, in order."""
+    cells = list(row.get("cells") or [])
+    name_column = next((i for i, c in enumerate(columns)
+                        if c.get("format") == "name" and c.get("type") == "string"), -1)
+    if options.kind and name_column >= 0 and name_column < len(cells):
+        cells[name_column] = f"{options.kind.lower()}/{go_sprint(cells[name_column])}"
+    shown = [_cell(cells[i]) if i < len(cells) else "" for i, c in enumerate(columns)
+             if options.wide or not c.get("priority")]
+    meta = _row_meta(row)
+    labels = (meta or {}).get("labels") or {}
+    if options.with_namespace:
+        shown.insert(0, (meta or {}).get("namespace", ""))
+    if meta is None:
+        shown += [""] * (len(options.column_labels) + (1 if options.show_labels else 0))
+        return shown
+    shown += [labels.get(key, "") for key in options.column_labels]
+    if options.show_labels:
+        shown.append(format_labels(labels))
+    return shown
+
+
+def _header(columns: list[dict], options: PrintOptions) -> list[str]:
+    header = [c["name"].upper() for c in columns if options.wide or not c.get("priority")]
+    if options.with_namespace:
+        header.insert(0, "NAMESPACE")
+    header += [label.rpartition("/")[2].upper() for label in options.column_labels]
+    if options.show_labels:
+        header.append("LABELS")
+    return header
+
+
+class TablePrinter:
+    """HumanReadablePrinter over a tabwriter with RememberWidths, as ``get --watch`` prints: the
+    header once, before the first row (a Table without column definitions reuses the last
+    ones), and each flush pads a column to the widest it has been, so later rows may
+    outgrow earlier ones but never shrink a column."""
+
+    def __init__(self, options: PrintOptions):
+        self.options = options
+        self.columns: list[dict] = []
+        self.printed_headers = False
+        self.widths: list[int] = []
+
+    def lines(self, table: dict) -> list[list[str]]:
+        if table.get("columnDefinitions"):
+            if table["columnDefinitions"] != self.columns:
+                self.columns, self.printed_headers = table["columnDefinitions"], False
+        rows = table.get("rows") or []
+        lines = []
+        if rows and not self.printed_headers and not self.options.no_headers:
+            lines.append(_header(self.columns, self.options))
+        if rows:
+            self.printed_headers = True
+        return lines + [_decorate(self.columns, row, self.options) for row in rows]
+
+    def flush(self, lines: list[list[str]]) -> str:
+        """Lay out ``lines`` as one tabwriter flush, remembering the column widths."""
+        if not lines:
+            return ""
+        count = max(len(line) for line in lines) - 1
+        for column in range(count):
+            width = max([6] + [len(line[column]) + 3 for line in lines if column < len(line) - 1])
+            if column < len(self.widths):
+                self.widths[column] = width = max(width, self.widths[column])
+            else:
+                self.widths.append(width)
+        return "".join("".join(cell.ljust(self.widths[i]) if i < len(line) - 1 else cell
+                               for i, cell in enumerate(line)) + "\n" for line in lines)
+
+
+def print_tables(tables: list[dict], options: PrintOptions) -> str:
+    """What kubectl prints for the Tables of one resource (a list, or one GET per name), laid
+    out together in one flush: the header once, before the first row; "" when there are no rows."""
+    printer = TablePrinter(options)
+    lines = [line for table in tables for line in printer.lines(table)]
+    return tabulate(lines) + "\n" if lines else ""
+
+
+def sort_table_rows(tables: list[dict], field_spec: str) -> None:
+    """TableSorter: each Table's rows by a jsonpath into the row's object (``includeObject=Object``)."""
+    template = relaxed_jsonpath(field_spec)
+
+    def key(row: dict):
+        values = jsonpath_values(template, row.get("object") or {})
+        if not values:
+            return (0, 0, "")
+        value = values[0]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (1, value, "")
+        return (2, 0, go_sprint(value))
+
+    for table in tables:
+        if table.get("rows"):
+            table["rows"] = sorted(table["rows"], key=key)
 
 
 def name_line(prefix: str, obj: dict) -> str:
     """One line of `kubectl get -o name`: "pod/web-1", "deployment.apps/nginx"."""
-    return f"{prefix}{_meta(obj).get('name', '')}"
+    return f"{prefix}{(obj.get('metadata') or {}).get('name', '')}"
+
+
+# --- YAML and JSON as kubectl prints them ---------------------------------------------------
+
+class _GoYAMLDumper(yaml.SafeDumper):
+    """go-yaml's choices: strings that would read back as another type are double-quoted,
+    multi-line strings are literal blocks, list items sit at their key's indentation."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str):
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    tag = dumper.resolve(yaml.ScalarNode, value, (True, False))
+    style = '"' if value == "" or tag != "tag:yaml.org,2002:str" else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_GoYAMLDumper.add_representer(str, _represent_str)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_GoYAMLDumper, sort_keys=True, default_flow_style=False,
+                     allow_unicode=True, width=1 << 30)
+
+
+def to_json(obj: Any) -> str:
+    """json.MarshalIndent with four spaces, keys sorted, HTML characters escaped."""
+    text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --- jsonpath (k8s.io/client-go/util/jsonpath, a subset) ------------------------------------
+
+def _jsonpath_tokens(template: str) -> list[tuple[str, str]]:
+    tokens, i = [], 0
+    while i < len(template):
+        start = template.find("{", i)
+        if start < 0:
+            tokens.append(("text", template[i:]))
+            break
+        if start > i:
+            tokens.append(("text", template[i:start]))
+        end = template.find("}", start)
+        if end < 0:
+            raise PrinterError(f'error parsing jsonpath {template}, unclosed action')
+        tokens.append(("expr", template[start + 1:end].strip()))
+        i = end + 1
+    return tokens
+
+
+def _jsonpath_eval(path: str, data: Any) -> list:
+    values = [data]
+    i = 0
+    while i < len(path):
+        ch = path[i]
+        if ch == ".":
+            j = i + 1
+            while j < len(path) and path[j] not in ".[":
+                j += 1
+            key = path[i + 1:j]
+            if key == "*":
+                values = [v for d in values if isinstance(d, dict) for v in d.values()]
+            elif key:
+                values = [d[key] for d in values if isinstance(d, dict) and key in d]
+            i = j
+        elif ch == "[":
+            j = path.index("]", i)
+            index = path[i + 1:j].strip()
+            if index == "*":
+                values = [v for d in values if isinstance(d, list) for v in d] + \
+                         [v for d in values if isinstance(d, dict) for v in d.values()]
+            else:
+                n = int(index)
+                values = [d[n] for d in values if isinstance(d, list) and -len(d) <= n < len(d)]
+            i = j + 1
+        else:
+            raise PrinterError(f"unrecognized character in action: {ch}")
+    return values
+
+
+def _jsonpath_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def jsonpath_values(template: str, data: Any) -> list:
+    """The values of the template's first action (``{.spec.replicas}``) in ``data``."""
+    exprs = [text for kind, text in _jsonpath_tokens(template) if kind == "expr"]
+    return _jsonpath_eval(exprs[0].lstrip("$"), data) if exprs else []
+
+
+def jsonpath(template: str, data: Any) -> str:
+    tokens = _jsonpath_tokens(template)
+
+    def run(tokens: list, data: Any) -> tuple[str, int]:
+        out, i = [], 0
+        while i < len(tokens):
+            kind, text = tokens[i]
+            if kind == "text":
+                out.append(text)
+            elif text == "end":
+                return "".join(out), i
+            elif text.startswith("range "):
+                body = tokens[i + 1:]
+                length = 0
+                for item in _jsonpath_eval(text[6:].strip(), data):
+                    chunk, length = run(body, item)
+                    out.append(chunk)
+                if length == 0:
+                    _, length = run(body, {})
+                i += length + 1
+            elif text.startswith('"') and text.endswith('"'):
+                out.append(json.loads(text))
+            else:
+                out.append(" ".join(_jsonpath_str(v) for v in _jsonpath_eval(text.lstrip("$"), data)))
+            i += 1
+        return "".join(out), i
+
+    return run(tokens, data)[0]
+
+
+# --- custom columns -------------------------------------------------------------------------
+
+_RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
+
+
+def relaxed_jsonpath(expression: str) -> str:
+    """RelaxedJSONPathExpression: "a.b", ".a.b", "{a.b}" and "{.a.b}" all mean "{.a.b}"."""
+    if not expression:
+        return expression
+    match = _RELAXED.match(expression)
+    if match is None:
+        raise PrinterError("unexpected path string, expected a 'name1.name2' or '.name1.name2' or "
+                           "'{name1.name2}' or '{.name1.name2}'")
+    return "{." + (match.group(1) or match.group(2)) + "}"
+
+
+def custom_columns(spec: str, objects: list[dict], no_headers: bool = False) -> str:
+    """``-o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName``: one row per object,
+    "<none>" where the path finds nothing, several values comma-joined."""
+    if not spec:
+        raise PrinterError("custom-columns format specified but no custom columns given")
+    columns = []
+    for part in spec.split(","):
+        header, sep, path = part.partition(":")
+        if not sep:
+            raise PrinterError(f"unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>")
+        columns.append((header, relaxed_jsonpath(path)))
+    rows = [] if no_headers else [[h for h, _ in columns]]
+    for obj in objects:
+        row = []
+        for _, template in columns:
+            values = jsonpath_values(template, obj)
+            row.append(",".join(go_sprint(v) for v in values) if values else "<none>")
+        rows.append(row)
+    return tabulate(rows) + "\n" if rows else ""

@@ -5,8 +5,8 @@ pods, and the sums of their requests; ``Resource``; the non-zero requests used f
 scoring), ``cycle_state.go``, and ``interface.go`` (the Filter and Score extension
 points, ``MaxNodeScore`` 100, ``Status`` codes).
 
-Simplified: only the Filter, Score and NormalizeScore extension points exist in this
-thin scheduler; Reserve/Permit/PreBind come with the scheduler chapter.
+Simplified: only the PreFilter, Filter, Score and NormalizeScore extension points exist
+in this thin scheduler; Reserve/Permit/PreBind come with the scheduler chapter.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
 
 SUCCESS, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, ERROR = \
     "Success", "Unschedulable", "UnschedulableAndUnresolvable", "Error"
+SKIP = "Skip"       # from PreFilter: this plugin has nothing to check for the pod
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,14 @@ class CycleState(dict):
 
 
 @runtime_checkable
+class PreFilterPlugin(Protocol):
+    NAME: str
+
+    def pre_filter(self, state: CycleState, pod: dict) -> tuple[Optional[tuple], Status]:
+        """(the only node names the pod may go to, or None for all; a Status, SKIP included)."""
+
+
+@runtime_checkable
 class FilterPlugin(Protocol):
     NAME: str
 
@@ -146,8 +155,12 @@ class Profile:
     scheduler_name: str
     filters: list = field(default_factory=list)
     scorers: list = field(default_factory=list)     # (plugin, weight)
+    pre_filters: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for plugin in self.pre_filters:
+            if not isinstance(plugin, PreFilterPlugin):
+                raise TypeError(f"{plugin!r} is not a PreFilterPlugin")
         for plugin in self.filters:
             if not isinstance(plugin, FilterPlugin):
                 raise TypeError(f"{plugin!r} is not a FilterPlugin")

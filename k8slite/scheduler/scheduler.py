@@ -5,13 +5,15 @@ schedulePod: findNodesThatFitPod with ``numFeasibleNodesToFind`` and a rotating 
 index, prioritizeNodes with weighted plugin scores, selectHost with random
 tie-breaking; then assume the pod in the cache and bind it asynchronously through the
 ``binding`` subresource), ``eventhandlers.go`` (which pods go to the queue and which to
-the cache), ``internal/cache/cache.go`` (assumed pods) and the FailedScheduling
-message of ``framework.FitError``.
+the cache), ``internal/cache/cache.go`` (assumed pods), the FailedScheduling
+message of ``framework.FitError`` and ``cmd/kube-scheduler/app/server.go`` (the informers
+start at once; with ``--leader-elect``, the default, only the holder of the
+``kube-system/kube-scheduler`` Lease runs the scheduling loop).
 
 Simplified: the cache is used as the cycle's snapshot (no copy-on-write snapshot);
-one profile, ``default-scheduler``, with NodeUnschedulable, NodeName,
-TaintToleration and NodeResourcesFit filters and LeastAllocated,
-BalancedAllocation and TaintToleration scores; no preemption yet.
+one profile, ``default-scheduler``, with the NodeAffinity pre-filter, NodeUnschedulable,
+NodeName, TaintToleration, NodeAffinity and NodeResourcesFit filters and TaintToleration,
+NodeAffinity, LeastAllocated and BalancedAllocation scores; no preemption yet.
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from ..api.meta import rfc3339
 from ..api.scheme import SCHEME
 from ..client.events import EventRecorder
 from ..client.informer import SharedInformerFactory, meta_namespace_key
+from ..client.leaderelection import LeaderElected
 from ..client.rest import STRATEGIC_PATCH, Client
 from ..sim import Kernel, Message, Network
-from .framework import CycleState, NodeInfo, Profile
+from .framework import SKIP, CycleState, NodeInfo, Profile
+from .plugins.nodeaffinity import NodeAffinity
 from .plugins.noderesources import BalancedAllocation, Fit
 from .plugins.nodeunschedulable import NodeName, NodeUnschedulable
 from .plugins.tainttoleration import TaintToleration
@@ -38,9 +42,11 @@ MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 
 def default_profile() -> Profile:
     taints = TaintToleration()
+    affinity = NodeAffinity()
     fit = Fit()
-    return Profile("default-scheduler", filters=[NodeUnschedulable(), NodeName(), taints, fit],
-                   scorers=[(taints, 3), (fit, 1), (BalancedAllocation(), 1)])
+    return Profile("default-scheduler", filters=[NodeUnschedulable(), NodeName(), taints, affinity, fit],
+                   scorers=[(taints, 3), (affinity, 2), (fit, 1), (BalancedAllocation(), 1)],
+                   pre_filters=[affinity])
 
 
 def num_feasible_nodes_to_find(percentage: int, num_all_nodes: int) -> int:
@@ -54,10 +60,12 @@ def num_feasible_nodes_to_find(percentage: int, num_all_nodes: int) -> int:
     return max(count, MIN_FEASIBLE_NODES_TO_FIND)
 
 
-class Scheduler:
+class Scheduler(LeaderElected):
     def __init__(self, kernel: Kernel, network: Network, name: str = "kube-scheduler", host: str = "control-plane",
-                 percentage_of_nodes_to_score: int = 0, profile: Optional[Profile] = None):
+                 percentage_of_nodes_to_score: int = 0, profile: Optional[Profile] = None,
+                 leader_elect: bool = True):
         self.kernel, self.network, self.name, self.host = kernel, network, name, host
+        self.leader_elect = leader_elect
         self.percentage = percentage_of_nodes_to_score
         self.profile = profile or default_profile()
         self.scheduled = 0
@@ -83,11 +91,19 @@ class Scheduler:
         nodes = self.factory.informer(NODES)
         nodes.add_event_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
         self.factory.start()
+        # server.go Run: the informers run (and warm the cache) either way; only the leader schedules.
+        if self.leader_elect:
+            self.campaign("kube-scheduler", self._start_scheduling)
+        else:
+            self._start_scheduling()
+
+    def _start_scheduling(self) -> None:
         self.kernel.spawn(self._run(), "scheduleOne loop", cause=None, owner=self.name)
 
     def crash(self) -> None:
         self.kernel.cancel_owned(self.name)
         self.network.down(self.name)
+        self.stop_leading()
 
     def restart(self) -> None:
         self.start()
@@ -164,7 +180,7 @@ class Scheduler:
 
     def _on_node_update(self, old: dict, node: dict) -> None:
         self.nodes[node["metadata"]["name"]].set_node(node)
-        if old.get("spec") != node.get("spec") or \
+        if old.get("spec") != node.get("spec") or old["metadata"].get("labels") != node["metadata"].get("labels") or \
                 old.get("status", {}).get("allocatable") != node.get("status", {}).get("allocatable"):
             self.queue.move_all_to_active_or_backoff(self._cause())
 
@@ -185,12 +201,31 @@ class Scheduler:
             self.schedule_one(info)
             task.cause = None
 
+    def run_pre_filter_plugins(self, state: CycleState, pod: dict) -> tuple[list[str], dict[str, tuple]]:
+        """RunPreFilterPlugins: the nodes left to filter (all, or those the plugins narrowed the pod
+        to) and the diagnosis of the others; a rejection leaves none and its message in the state."""
+        allowed, narrowed_by = None, []
+        for plugin in self.profile.pre_filters:
+            names, status = plugin.pre_filter(state, pod)
+            if status.code == SKIP:
+                continue
+            if not status.is_success():
+                state["PreFilterMsg"] = status.reasons[0]
+                return [], {name: status.reasons for name in self.node_order}
+            if names is not None:
+                narrowed_by.append(plugin.NAME)
+                allowed = set(names) if allowed is None else allowed & set(names)
+        if allowed is None:
+            return self.node_order, {}
+        reason = (f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed_by))}]",)
+        return [n for n in self.node_order if n in allowed], {n: reason for n in self.node_order if n not in allowed}
+
     def feasible_nodes(self, state: CycleState, pod: dict) -> tuple[list[NodeInfo], dict[str, tuple]]:
-        """findNodesThatFitPod: walk nodes from the rotating start until enough fit."""
-        order = self.node_order
+        """findNodesThatFitPod: walk the pre-filtered nodes from the rotating start until enough fit."""
+        order, diagnosis = self.run_pre_filter_plugins(state, pod)
         total = len(order)
         wanted = num_feasible_nodes_to_find(self.percentage, total)
-        feasible, diagnosis = [], {}
+        feasible = []
         processed = 0
         for i in range(total):
             info = self.nodes[order[(self.next_start_node_index + i) % total]]
@@ -236,7 +271,7 @@ class Scheduler:
         state = CycleState()
         feasible, diagnosis = self.feasible_nodes(state, pod)
         if not feasible:
-            self._fail(qinfo, fit_error_message(len(self.node_order), diagnosis))
+            self._fail(qinfo, fit_error_message(len(self.node_order), diagnosis, state.get("PreFilterMsg", "")))
             return
         host = feasible[0].name if len(feasible) == 1 else self.select_host(self.prioritize(state, pod, feasible))
         key = qinfo.key
@@ -285,8 +320,11 @@ class Scheduler:
             pass
 
 
-def fit_error_message(num_nodes: int, diagnosis: dict[str, tuple]) -> str:
-    """``FitError.Error()``: "0/N nodes are available: <count reason>, ... (sorted)."."""
+def fit_error_message(num_nodes: int, diagnosis: dict[str, tuple], pre_filter_msg: str = "") -> str:
+    """``FitError.Error()``: "0/N nodes are available: <count reason>, ... (sorted)."; a PreFilter
+    rejection's message instead of the counts."""
+    if pre_filter_msg:
+        return f"0/{num_nodes} nodes are available: {pre_filter_msg}."
     histogram: dict[str, int] = {}
     for reasons in diagnosis.values():
         for reason in reasons:

@@ -1,0 +1,1 @@
+"""metrics-server: resource metrics from the kubelets, served as metrics.k8s.io."""
