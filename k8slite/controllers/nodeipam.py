@@ -2,8 +2,8 @@
 
 Mirrors kubernetes v1.31 ``pkg/controller/nodeipam/ipam/range_allocator.go``
 (``--cluster-cidr`` split into ``--node-cidr-mask-size`` blocks, /24 by default;
-the lowest free block goes to each new node; ``spec.podCIDR`` and ``spec.podCIDRs``
-are set once; blocks already recorded on nodes are marked used at start).
+a cursor hands out the next free block after the last one given; ``spec.podCIDR`` and ``spec.podCIDRs``
+are set once by a strategic merge patch; blocks already on nodes are marked used at start).
 
 Simplified: IPv4 only.
 """
